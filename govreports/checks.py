@@ -1,0 +1,88 @@
+"""The identities (勾稽关系) a report's tables must satisfy, each checked with its evidence.
+
+A failed check never drops anything: the failures are data too. A check whose inputs are missing
+(null cells, a row not published) is `not_assessable`, never a pass. Keys and rules:
+shared/schema/tables.md "Checks" and templates.md §6.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Optional
+
+from govreports.model import FAIL, NOT_ASSESSABLE, PASS, Check, Number, ParseResult
+from govreports.templates import (
+    APPLICANT_KEYS, OTHER_2021, OUTCOME_ROWS_COMMON, REQUEST_COLUMN_KEYS, REQUEST_ROW_KEYS)
+
+APPEAL_BLOCKS = ("review", "suit_direct", "suit_after_review")
+
+
+def _sum(values: Iterable[Optional[Number]]) -> Optional[Number]:
+    total: Number = 0
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+def compare(key: str, left: Optional[Number], right: Optional[Number], what: str) -> Check:
+    if left is None or right is None:
+        return Check(key, NOT_ASSESSABLE, left, right, f"{what}: an input is missing")
+    status = PASS if left == right else FAIL
+    sign = "=" if status == PASS else "≠"
+    return Check(key, status, left, right, f"{what}: {left} {sign} {right}")
+
+
+def _requests(result: ParseResult) -> list[Check]:
+    get: Callable[[str, str], Optional[Number]] = lambda r, c: result.value("requests", r, c)
+    rows = {c.row for c in result.cells if c.table == "requests"}
+    if not rows:
+        return []
+    checks = []
+    for col in REQUEST_COLUMN_KEYS:
+        left = _sum([get("new", col), get("carried_over", col)])
+        right = _sum([get("total", col), get("carried_forward", col)])
+        checks.append(compare(f"requests.balance.{col}", left, right,
+                              "本年新收 + 上年结转 vs 总计 + 结转下年度"))
+    for row in REQUEST_ROW_KEYS:
+        if row not in rows:
+            continue
+        check = compare(f"requests.row_total.{row}", _sum(get(row, c) for c in APPLICANT_KEYS),
+                        get(row, "total"), "sum of the six applicant columns vs 总计")
+        if any(c.inferred for c in result.cells if c.table == "requests" and c.row == row):
+            # The row was completed by this very identity: checking it again proves nothing.
+            check.status = NOT_ASSESSABLE
+            check.message += " (row completed by inference from this identity)"
+        checks.append(check)
+    uses_2021 = any(r in rows for r in OTHER_2021)
+    outcome_rows = OUTCOME_ROWS_COMMON + (OTHER_2021 if uses_2021 else ("other",))
+    for col in REQUEST_COLUMN_KEYS:
+        checks.append(compare(f"requests.outcomes.{col}", _sum(get(r, col) for r in outcome_rows),
+                              get("total", col), "sum of the outcome rows vs （七）总计"))
+    return checks
+
+
+def _appeals(result: ParseResult) -> list[Check]:
+    if not any(c.table == "appeals" for c in result.cells) and not any(
+            w.where.startswith("appeals") for w in result.warnings):
+        return []
+    checks = []
+    for block in APPEAL_BLOCKS:
+        parts = [result.value("appeals", "all", f"{block}_{o}")
+                 for o in ("upheld", "corrected", "other", "pending")]
+        checks.append(compare(f"appeals.{block}_total", _sum(parts),
+                              result.value("appeals", "all", f"{block}_total"),
+                              "four outcomes vs 总计"))
+    return checks
+
+
+def run(result: ParseResult) -> list[Check]:
+    return _requests(result) + _appeals(result)
+
+
+def continuity(previous: ParseResult, current: ParseResult) -> list[Check]:
+    """requests.continuity.<col>: carried_over of year N equals carried_forward of year N-1."""
+    return [compare(f"requests.continuity.{col}",
+                    current.value("requests", "carried_over", col),
+                    previous.value("requests", "carried_forward", col),
+                    f"上年结转 {current.report_year} vs 结转下年度 {previous.report_year}")
+            for col in REQUEST_COLUMN_KEYS]
