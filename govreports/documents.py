@@ -22,6 +22,11 @@ PARA, LINE, CELL, ROW_END, TABLE_END = "para", "line", "cell", "row_end", "table
 HTML, TEXT, PDF, DOCX, DOC = ("text/html", "text/plain", "application/pdf",
                               "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                               "application/msword")
+# Bodies beyond these sizes are refused with a warning: no real report page comes near them, and
+# parsing a hostile 200 MB body would hold a worker for minutes.
+MAX_BYTES = {HTML: 16 * 2**20, TEXT: 16 * 2**20}
+MAX_BYTES_DEFAULT = 64 * 2**20
+
 _EXTENSIONS = {".html": HTML, ".htm": HTML, ".shtml": HTML, ".jsp": HTML, ".txt": TEXT,
                ".pdf": PDF, ".docx": DOCX, ".doc": DOC, ".wps": DOC}
 
@@ -115,6 +120,12 @@ def read_document(body: bytes, url: Optional[str] = None, headers: Optional[dict
                   path: Optional[str] = None, attachments: Optional[list] = None) -> Document:
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     media_type = sniff_media_type(body, path or url, headers)
+    limit = MAX_BYTES.get(media_type, MAX_BYTES_DEFAULT)
+    if len(body) > limit:
+        doc = Document(media_type=media_type, url=url)
+        doc.warn("too_large", "source",
+                 f"{len(body)} bytes of {media_type} is over the {limit}-byte limit; not parsed")
+        return doc
     factory = READERS.get(media_type)
     if factory is None:
         _load_readers()

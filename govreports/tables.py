@@ -316,8 +316,8 @@ class _Mapper:
                               f"cannot be told, so none is assigned", values)
                 return
             self.out.warn("row_incomplete", where,
-                          f"{len(values)} values for {expected} columns; the missing cell is 0 "
-                          f"whichever it is (row total), filled as inferred", values)
+                          f"{len(values)} values for {expected} columns; only one completion "
+                          f"satisfies the row total, so the row is filled and marked inferred", values)
         else:
             self.out.warn("row_overfull", where,
                           f"{len(values)} values for {expected} columns; none assigned", values)
@@ -416,5 +416,5 @@ def extract(doc: Document, result: ParseResult) -> None:
     result.template = detect_template(mapped, result.report_year, result)
     result.sections = sections.extract(doc, mapped.consumed if source is doc else set())
     if not result.cells and result.template in ("2019", "2021", "unknown") and not any(
-            w.code in ("tables_are_images", "unreadable", "unsupported_format") for w in result.warnings):
+            w.code in ("tables_are_images", "unreadable", "unsupported_format", "too_large") for w in result.warnings):
         result.warn("no_tables", "tables", "no statistical table was found in the report")
