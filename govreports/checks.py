@@ -75,8 +75,25 @@ def _appeals(result: ParseResult) -> list[Check]:
     return checks
 
 
+def _domain(result: ParseResult) -> list[Check]:
+    """values.domain: counts are whole and not negative; only 本年增/减 may be negative; amounts
+    may be decimal but not negative."""
+    if not result.cells:
+        return []
+    bad = []
+    for c in result.cells:
+        if c.value is None or c.table not in ("active", "requests", "appeals"):
+            continue
+        amount = c.col.startswith("amount")
+        if (c.value < 0 and c.col != "change") or (not amount and c.value != int(c.value)):
+            bad.append(f"{c.table}.{c.row}.{c.col}={c.raw}")
+    status = FAIL if bad else PASS
+    message = "counts whole and ≥ 0, amounts ≥ 0" + (f"; off: {', '.join(bad[:10])}" if bad else "")
+    return [Check("values.domain", status, len(bad), 0, message)]
+
+
 def run(result: ParseResult) -> list[Check]:
-    return _requests(result) + _appeals(result)
+    return _requests(result) + _appeals(result) + _domain(result)
 
 
 def continuity(previous: ParseResult, current: ParseResult) -> list[Check]:

@@ -157,3 +157,7 @@ def test_json_output_matches_contract_shape():
     cell = next(c for c in d["cells"] if c["row"] == "procurement" and c["col"] == "amount_wan_yuan")
     assert cell["value"] == 26321.25 and cell["raw"] == "26321.25万元"
     assert set(d["checks"][0]) == {"key", "status", "left", "right", "message"}
+
+
+def test_values_domain_passes_with_signed_changes():
+    assert _status("values.domain").status == "pass"

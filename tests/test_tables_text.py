@@ -127,3 +127,13 @@ def test_repeated_header_after_page_break_is_not_a_total_row():
     i = [lab.key for lab in REQUEST_ROWS].index("total")
     assert r.value("requests", "total", "total") == 6 * i
     assert not [w for w in r.warnings if w.code == "duplicate_row"]
+
+
+def test_values_domain_flags_negative_counts_but_not_signed_changes():
+    r = parse_lines(requests_2021(lambda key, i: ["-1"] + ["0"] * 5 + ["-1"] if key == "new" else ["0"] * 7))
+    (dom,) = [c for c in r.checks if c.key == "values.domain"]
+    assert dom.status == "fail" and dom.left == 2 and "requests.new.natural_person=-1" in dom.message
+    r = parse_lines(["二、主动公开政府信息情况", "第二十条第（五）项", "信息内容", "上一年项目数量", "本年增/减",
+                     "处理决定数量", "行政许可", "613", "减12", "4850"])
+    (dom,) = [c for c in r.checks if c.key == "values.domain"]
+    assert dom.status == "pass" and r.value("active", "licensing", "change") == -12
