@@ -36,6 +36,17 @@ class Header:
 
 
 @dataclass
+class Division:
+    """Where the issuer sits in China's administrative divisions (govreports.divisions)."""
+    code: str
+    province: str
+    prefecture: Optional[str] = None
+    county: Optional[str] = None
+    level: str = "county"
+    matched_text: str = ""
+
+
+@dataclass
 class Section:
     no: int
     heading: str
@@ -79,6 +90,7 @@ class ParseResult:
     report_year: Optional[int] = None
     template: str = "unknown"
     header: Header = field(default_factory=Header)
+    division: Optional[Division] = None
     sections: list[Section] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
@@ -108,6 +120,7 @@ class ParseResult:
             report_year=d.get("report_year"),
             template=d.get("template") or "unknown",
             header=Header(**d.get("header") or {}),
+            division=Division(**d["division"]) if d.get("division") else None,
             sections=[Section(**s) for s in d.get("sections") or []],
             cells=[Cell(**{**c, "value": to_number(c.get("value"))}) for c in d.get("cells") or []],
             checks=[Check(**{**c, "left": to_number(c.get("left")), "right": to_number(c.get("right"))})

@@ -12,7 +12,7 @@ from typing import Optional
 from govreports import checks, header, tables
 from govreports.documents import Document, read_document
 from govreports.items import ReportPage
-from govreports.model import ParseResult, Source
+from govreports.model import Division, ParseResult, Source
 
 
 def read(page: ReportPage) -> Document:
@@ -32,8 +32,20 @@ def start(page: ReportPage) -> tuple[Document, ParseResult]:
     return doc, result
 
 
-def extract_header(doc: Document, result: ParseResult, title_hint: Optional[str] = None) -> None:
+def extract_header(doc: Document, result: ParseResult, title_hint: Optional[str] = None,
+                   portal_code: Optional[str] = None) -> None:
     header.extract(doc, result, title_hint=title_hint)
+    result.division = locate_issuer(result, portal_code)
+
+
+def locate_issuer(result: ParseResult, portal_code: Optional[str] = None) -> Optional[Division]:
+    """The issuer's division from 发文机关 or the title; the registry's code only breaks ties."""
+    from govreports import divisions  # loads the division table on first use only
+    found = divisions.locate(result.header.issuer, result.title, hint_code=portal_code)
+    if found is None:
+        return None
+    return Division(code=found.code, province=found.province, prefecture=found.prefecture,
+                    county=found.county, level=found.level, matched_text=found.matched_text)
 
 
 def extract_tables(doc: Document, result: ParseResult) -> None:
@@ -46,7 +58,7 @@ def run_checks(result: ParseResult) -> None:
 
 def parse_page(page: ReportPage) -> ParseResult:
     doc, result = start(page)
-    extract_header(doc, result, title_hint=page.title_hint)
+    extract_header(doc, result, title_hint=page.title_hint, portal_code=page.portal_code)
     extract_tables(doc, result)
     run_checks(result)
     return result

@@ -13,7 +13,8 @@ class DocumentPipeline:
 
 class HeaderPipeline:
     def process_item(self, item, spider=None):
-        parse.extract_header(item.document, item.result, title_hint=item.title_hint)
+        parse.extract_header(item.document, item.result, title_hint=item.title_hint,
+                             portal_code=item.portal_code)
         return item
 
 

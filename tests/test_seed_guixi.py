@@ -56,6 +56,11 @@ def test_header_fields():
     assert h.raw["索引号"] == "Y01000/2020-14842" and h.raw["文号"] == ""
 
 
+def test_issuer_division():
+    d = R.division
+    assert (d.code, d.province, d.prefecture, d.county, d.level) == ("360681", "江西省", "鹰潭市", "贵溪市", "county")
+
+
 def test_title_year_template():
     assert R.title == "贵溪市人民政府2019年政府信息公开工作年度报告"
     assert R.report_year == 2019
@@ -152,8 +157,8 @@ def test_appeals_checks_not_assessable():
 
 def test_json_output_matches_contract_shape():
     d = R.to_dict()
-    assert set(d) == {"source", "title", "report_year", "template", "header", "sections", "cells",
-                      "checks", "warnings"}
+    assert set(d) == {"source", "title", "report_year", "template", "header", "division", "sections",
+                      "cells", "checks", "warnings"}
     cell = next(c for c in d["cells"] if c["row"] == "procurement" and c["col"] == "amount_wan_yuan")
     assert cell["value"] == 26321.25 and cell["raw"] == "26321.25万元"
     assert set(d["checks"][0]) == {"key", "status", "left", "right", "message"}
