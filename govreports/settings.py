@@ -31,11 +31,26 @@ COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8-sig"
+# `-O reports.csv` (or .json, .jsonl): one flat row per report, the columns of the export's
+# reports.csv, instead of the raw ReportPage the pipelines work on (govreports.feeds).
+FEED_EXPORTERS = {
+    "csv": "govreports.feeds.ReportCsvItemExporter",
+    "json": "govreports.feeds.ReportJsonItemExporter",
+    "jsonlines": "govreports.feeds.ReportJsonLinesItemExporter",
+    "jsonl": "govreports.feeds.ReportJsonLinesItemExporter",
+    "jl": "govreports.feeds.ReportJsonLinesItemExporter",
+}
 LOG_LEVEL = "INFO"
 
 # SQLite file by default; any SQLAlchemy URL (postgresql+psycopg://...) by setting; the environment
 # variable of the same name overrides the setting (govreports.config.database_url).
 GOVREPORTS_DATABASE_URL = "sqlite:///data/govreports.sqlite"
+# Items the store could not save (database down, a failed write) are appended here whole, one JSON
+# line each, and the crawl goes on; `python -m govreports replay FILE` stores them later.
+GOVREPORTS_DEADLETTER = "data/deadletter.jsonl"
+# After a connection failure, items go straight to the dead-letter file for this long before the
+# database is tried again.
+GOVREPORTS_DATABASE_RETRY_SECONDS = 30
 
 # Steps of govreports.parse, one pipeline each, then the store.
 ITEM_PIPELINES = {
@@ -45,3 +60,11 @@ ITEM_PIPELINES = {
     "pipelines.parse.ChecksPipeline": 400,
     "pipelines.sql.SqlPipeline": 800,
 }
+
+# Hosts the crawl may follow (govreports.links.HostPolicy): *.gov.cn and every host under it,
+# plus the loopback names the tests and the offline demo serve on. Spam mirrors copy gov pages
+# under the same paths on other hosts. Registry rows add their own hosts (allowed_hosts column).
+GOVREPORTS_ALLOWED_HOSTS = ["*.gov.cn", "127.0.0.1", "localhost"]
+# When set, the annual_reports spider writes its crawl stats there as JSON on closing (the demo
+# and the tests read them from a subprocess crawl).
+GOVREPORTS_STATS_FILE = None

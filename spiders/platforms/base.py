@@ -1,0 +1,118 @@
+"""The platform adapter contract: what differs between portal platforms, and nothing else.
+
+One adapter per platform (TRS WCM, Hanweb/jpaas, gkmlpt, VSB, generic), never one per county:
+a county is a registry row (govreports/registry.csv) naming its platform and column URL.
+The spider asks the portal's adapter where the list pages, report links, further pages and
+attachments are, and does the fetching itself.
+
+A subclass declares:
+    platform   the registry value it serves ("trs", "hanweb", ...)
+    version    an integer; when a platform changes its markup, keep the old class and add
+               `<Platform>V2(<Platform>V1)` beside it (querido-diario style), then point
+               ADAPTERS in spiders/platforms/__init__.py at the version to use
+
+and overrides only the hooks that differ from the generic behaviour:
+    detect(url, text) -> bool           classmethod: does this page look like the platform?
+                                        (used when a column is given by hand, -a column=URL)
+    start_urls(portal) -> [url]         list pages to fetch first; default: the column URL
+    report_links(page, in_column) -> [Link]
+                                        report pages linked from a list page; the title rule is
+                                        govreports.links.is_report_title
+    next_pages(page) -> [url]           further pages of the same list
+    column_links(page) -> [url]         the 年报 column, when the page is a 政务公开 page
+    attachment_links(page) -> [Link]    files linked from a report page (pdf, doc, docx, ...)
+    is_annual_column(page) -> bool      whether a list page is itself the 年报 column
+
+`page` is anything with `.url`, `.text` and `.selector` (a parsel Selector): a Scrapy
+TextResponse, or `Page` below in tests. Hooks return plain URLs and Links, never Requests, so
+they run without Scrapy; the spider turns them into requests and applies the host allow-list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Protocol
+
+from parsel import Selector
+
+from govreports.links import (Link, anchors, attachment_in_viewer, is_attachment_url,
+                              is_column_title, is_next_page_text, is_report_title,
+                              page_is_annual_column, same_directory)
+
+
+class PageLike(Protocol):
+    url: str
+    text: str
+    selector: Selector
+
+
+@dataclass
+class Page:
+    """A fetched page outside Scrapy (tests, tools): URL and decoded text."""
+    url: str
+    text: str = field(repr=False)
+
+    @cached_property
+    def selector(self) -> Selector:
+        return Selector(text=self.text)
+
+
+def _unique(urls: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(urls))
+
+
+class PlatformAdapter:
+    platform = "generic"
+    version = 1
+    # A list deeper than this is a loop or a search page, not a 年报 column.
+    max_list_pages = 100
+    # A report page with more files than this links a download centre, not its own files.
+    max_attachments = 10
+
+    @classmethod
+    def detect(cls, url: str, text: str) -> bool:
+        return False
+
+    def start_urls(self, portal) -> list[str]:
+        return [portal.column_url]
+
+    def links(self, page: PageLike) -> list[Link]:
+        return anchors(page.selector, page.url)
+
+    def is_annual_column(self, page: PageLike) -> bool:
+        sel = page.selector
+        return page_is_annual_column(sel.xpath("//title/text()").get(),
+                                     sel.xpath('//meta[@name="ColumnName"]/@content').get())
+
+    def report_links(self, page: PageLike, in_column: bool = False) -> list[Link]:
+        seen: dict[str, Link] = {}
+        for link in self.links(page):
+            if link.url != page.url and is_report_title(link.title, in_column=in_column):
+                seen.setdefault(link.url, link)
+        return list(seen.values())
+
+    def next_pages(self, page: PageLike) -> list[str]:
+        """下一页 links, and page-number links that stay in the list's folder."""
+        out = []
+        for link in self.links(page):
+            if link.url == page.url:
+                continue
+            if is_next_page_text(link.title):
+                out.append(link.url)
+            elif link.title.isdigit() and 1 <= int(link.title) <= self.max_list_pages \
+                    and same_directory(link.url, page.url):
+                out.append(link.url)
+        return _unique(out)
+
+    def column_links(self, page: PageLike) -> list[str]:
+        return _unique(link.url for link in self.links(page)
+                       if link.url != page.url and is_column_title(link.title))
+
+    def attachment_links(self, page: PageLike) -> list[Link]:
+        seen: dict[str, Link] = {}
+        for link in self.links(page):
+            if not is_attachment_url(link.url):
+                continue
+            url = attachment_in_viewer(link.url) or link.url
+            seen.setdefault(url, Link(url, link.title))
+        return list(seen.values())[: self.max_attachments]
