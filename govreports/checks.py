@@ -10,7 +10,8 @@ from typing import Callable, Iterable, Optional
 
 from govreports.model import FAIL, NOT_ASSESSABLE, PASS, Check, Number, ParseResult
 from govreports.templates import (
-    APPLICANT_KEYS, OTHER_2021, OUTCOME_ROWS_COMMON, REQUEST_COLUMN_KEYS, REQUEST_ROW_KEYS)
+    APPLICANT_KEYS, LEGACY_ACCUMULATED, LEGACY_CHANNEL_ROWS, LEGACY_COLUMN_KEYS, LEGACY_REPLY_ROWS,
+    LEGACY_REPLY_ROWS_CORE, OTHER_2021, OUTCOME_ROWS_COMMON, REQUEST_COLUMN_KEYS, REQUEST_ROW_KEYS)
 
 APPEAL_BLOCKS = ("review", "suit_direct", "suit_after_review")
 
@@ -75,6 +76,55 @@ def _appeals(result: ParseResult) -> list[Check]:
     return checks
 
 
+def _legacy(result: ParseResult) -> list[Check]:
+    """templates.md §6.4b, from the 其中 structure of the pre-2019 statistics table. Only the
+    table's own cells count (text-origin figures are claims to compare, not inputs), and a cell
+    inferred from run-together digits proves nothing: its split was chosen by these very rules."""
+    cells = {(c.row, c.col): c for c in result.cells if c.table == "legacy" and c.origin == "table"}
+    if not cells:
+        return []
+    rows = {r for r, _ in cells}
+    cols = [c for c in LEGACY_COLUMN_KEYS if any(col == c for _, col in cells)]
+    checks = []
+
+    def part_sum(key: str, total: str, parts: tuple[str, ...], col: str, what: str) -> Check:
+        present = [p for p in parts if p in rows]
+        inputs = [cells.get((r, col)) for r in [total] + present]
+        check = compare(key, cells[(total, col)].value if (total, col) in cells else None,
+                        _sum(c.value if c else None for c in inputs[1:]) if present else None, what)
+        if any(c is not None and c.inferred for c in inputs):
+            check.status = NOT_ASSESSABLE
+            check.message += " (cells inferred from digits run together)"
+        return check
+
+    for col in cols:
+        if "requests_received" in rows or any(r in rows for r in LEGACY_CHANNEL_ROWS):
+            checks.append(part_sum(f"legacy.channels.{col}", "requests_received", LEGACY_CHANNEL_ROWS, col,
+                                   "受理依申请公开信息总数 vs the sum of the channel rows"))
+        if "replies_total" in rows or any(r in rows for r in LEGACY_REPLY_ROWS):
+            check = part_sum(f"legacy.replies.{col}", "replies_total", LEGACY_REPLY_ROWS, col,
+                             "对申请的答复数 vs the sum of the reply rows")
+            if not all(r in rows for r in LEGACY_REPLY_ROWS_CORE) and check.status != NOT_ASSESSABLE:
+                check.status = NOT_ASSESSABLE
+                check.message += " (同意公开 / 同意部分公开 / 否决公开 not all published)"
+            checks.append(check)
+    off, assessed = [], 0
+    for part, whole in LEGACY_ACCUMULATED:
+        for row in sorted(rows):
+            a, b = cells.get((row, part)), cells.get((row, whole))
+            if a is None or b is None or a.value is None or b.value is None or a.inferred or b.inferred:
+                continue
+            assessed += 1
+            if b.value < a.value:
+                off.append(f"{row}: {whole} {b.raw} < {part} {a.raw}")
+    if any(p in cols and w in cols for p, w in LEGACY_ACCUMULATED):
+        status = FAIL if off else PASS if assessed else NOT_ASSESSABLE
+        checks.append(Check("legacy.cumulative", status, len(off) if assessed else None, 0 if assessed else None,
+                            f"accumulated column ≥ its part in {assessed} rows" +
+                            (f"; off: {', '.join(off[:10])}" if off else "")))
+    return checks
+
+
 def _domain(result: ParseResult) -> list[Check]:
     """values.domain: counts are whole and not negative; only 本年增/减 may be negative; amounts
     may be decimal but not negative."""
@@ -82,9 +132,9 @@ def _domain(result: ParseResult) -> list[Check]:
         return []
     bad = []
     for c in result.cells:
-        if c.value is None or c.table not in ("active", "requests", "appeals"):
+        if c.value is None or c.table not in ("active", "requests", "appeals", "legacy"):
             continue
-        amount = c.col.startswith("amount")
+        amount = c.col.startswith("amount") or c.row == "fees_yuan"
         if (c.value < 0 and c.col != "change") or (not amount and c.value != int(c.value)):
             bad.append(f"{c.table}.{c.row}.{c.col}={c.raw}")
     status = FAIL if bad else PASS
@@ -93,7 +143,7 @@ def _domain(result: ParseResult) -> list[Check]:
 
 
 def run(result: ParseResult) -> list[Check]:
-    return _requests(result) + _appeals(result) + _domain(result)
+    return _requests(result) + _appeals(result) + _legacy(result) + _domain(result)
 
 
 def continuity(previous: ParseResult, current: ParseResult) -> list[Check]:

@@ -28,7 +28,7 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
 DATE_FIELDS = ("written_date", "published_date")
 # Labels that may appear in a header and have no key: kept in header.raw only.
 OTHER_LABELS = ("名称", "信息名称", "主题词", "关键词", "公开方式", "公开范围", "有效性", "服务对象分类",
-                "生命周期分类", "信息格式", "语种", "内容概述", "浏览次数", "点击数", "发布")
+                "生命周期分类", "信息格式", "语种", "内容概述", "浏览次数", "点击数", "发布", "标题")
 
 _ALL_LABELS = sorted({lab for labs in FIELD_LABELS.values() for lab in labs} | set(OTHER_LABELS),
                      key=len, reverse=True)
@@ -36,6 +36,8 @@ _ALL_LABELS = sorted({lab for labs in FIELD_LABELS.values() for lab in labs} | s
 _LABEL_RE = re.compile(
     "(?<![\u4e00-\u9fff])(" + "|".join(r"\s*".join(map(re.escape, lab)) for lab in _ALL_LABELS) +
     r")\s*[:：]")
+# An archive's or a metadata line's own label before the title ("标题: 平潭县…年度报告").
+_TITLE_LABEL = re.compile(r"^(?:标\s*题|题\s*名|文章标题)\s*[:：]\s*")
 _TITLE_WORDS = re.compile(r"(信息公开|政务公开).{0,12}(年度报告|年报|工作报告)|年度报告")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _CN_YEAR = re.compile(r"([二〇○零一三四五六七八九]{4})\s*年")
@@ -93,7 +95,7 @@ def report_year(title: Optional[str]) -> Optional[int]:
 def pick_title(candidates: list[str]) -> Optional[str]:
     for cand in candidates:
         for part in re.split(r"[_|]| - ", cand):
-            part = clean(part)
+            part = _TITLE_LABEL.sub("", clean(part))
             if 6 <= len(part) <= 80 and _TITLE_WORDS.search(part) and not _LABEL_RE.search(part):
                 return part
     return None

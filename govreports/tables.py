@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from difflib import SequenceMatcher
 from typing import Optional
 
-from govreports import sections
+from govreports import legacy, prose, sections
 from govreports.documents import CELL, LINE, PARA, ROW_END, TABLE_END, Document
 from govreports.model import Cell, ParseResult
 from govreports.normalize import clean, norm, strip_numbering
@@ -24,7 +25,7 @@ from govreports.templates import (
     ACTIVE_BLOCK, ACTIVE_BLOCK_COLUMNS, ACTIVE_COLUMN_INDEX, ACTIVE_EXTRA_ROW_PHRASES,
     ACTIVE_HEADER_FIRST, ACTIVE_ROW_INDEX, APPEAL_COLUMN_KEYS, APPLICANT_KEYS, ERA_SIGNALS,
     OTHER_2021, REQUEST_COLUMN_INDEX, REQUEST_COLUMN_KEYS, REQUEST_GROUP_INDEX,
-    REQUEST_NOTE_PHRASES, REQUEST_ROW_INDEX, SECTION_TABLES)
+    REQUEST_NOTE_PHRASES, REQUEST_ROW_INDEX, REQUEST_ROWS, SECTION_TABLES, Label)
 
 _BLOCK_ITEM = re.compile(r"第(?:二十|20)条第\(?([一二三四五六七八九十\d]+)\)?项")
 _ITEM_KEYS = {"一": "art20_1", "1": "art20_1", "五": "art20_5", "5": "art20_5", "六": "art20_6",
@@ -107,7 +108,10 @@ class _Mapper:
             self._detect_table(text)
             if self.table is None:
                 continue
-            self._count_signals(text)
+            if tok.kind != PARA:
+                # A paragraph is prose (HTML, DOCX): "本年新制作并公开规范性文件8件" in a 2021
+                # report names no column of its tables.
+                self._count_signals(text)
             parsed = parse_cell(text) if tok.kind != PARA else None
             if parsed is not None and parsed.is_value and (tok.kind == CELL or text.strip()):
                 if self.row is not None:
@@ -233,9 +237,14 @@ class _Mapper:
                 self._close_row()
                 self.group = group.key
                 return True
-            if self.started:
-                self._open(Row("requests", text, None, self.group), i)
-            return True
+            row = _near_row(text, self.group) if self.started else None
+            if row is None:
+                if self.started:
+                    self._open(Row("requests", text, None, self.group), i)
+                return True
+            self.out.warn("label_variant", f"requests.{row.key}",
+                          f"row label {text!r} read as {row.label!r}: same group and number, "
+                          f"wording mostly the same (a typo in the source)", [text])
         if row.key == "new":
             self.started = True
         if not self.started:
@@ -296,6 +305,9 @@ class _Mapper:
         if (row.table, row.key) in self.emitted:
             previous = self.emitted[(row.table, row.key)]
             if row.values and all(c.value is None for c in previous):
+                # Forgotten as well as removed: this row may end as a warning, not as cells,
+                # and a third copy must not remove the first again.
+                del self.emitted[(row.table, row.key)]
                 for c in previous:
                     self.out.cells.remove(c)
             else:
@@ -374,13 +386,38 @@ class _Mapper:
                 for col, v in zip(row.columns, vals)]
 
 
+_SUB_ROW_NO = re.compile(r"^(\d{1,2})[、.．,，]")
+
+
+def _near_row(text: str, group: str) -> Optional[Label]:
+    """A numbered sub-row whose wording lost or changed characters in the source (Hongze 2023:
+    2.其他法律行政止公开): the official row of the same group and number, if the wording is still
+    mostly the same. Group and number alone pick the row; the wording test keeps a row a locality
+    added (2.小计) from being taken for an official one."""
+    n = norm(text)
+    m = _SUB_ROW_NO.match(n)
+    if not m or not group:
+        return None
+    own = strip_numbering(n)
+    for lab in REQUEST_ROWS:
+        official = norm(lab.label)
+        lm = _SUB_ROW_NO.match(official)
+        if lab.group == group and lm and lm.group(1) == m.group(1):
+            ratio = SequenceMatcher(None, own, strip_numbering(official)).ratio()
+            return lab if ratio >= 0.6 else None
+    return None
+
+
 def _decimal_div(value, divisor: int) -> Decimal:
     d = Decimal(value) / Decimal(divisor)
     return d.normalize() if d != d.to_integral_value() else Decimal(int(d))
 
 
-def detect_template(mapped: Mapped, year: Optional[int], result: ParseResult) -> str:
+def detect_template(mapped: Mapped, year: Optional[int], result: ParseResult,
+                    legacy_table: bool = False) -> str:
     s19, s21 = mapped.signals["2019"], mapped.signals["2021"]
+    if legacy_table and not mapped.cells:
+        return "pre2019"
     if s19 and s21:
         result.warn("mixed_template", "template",
                     f"labels of both formats ({s19} of 2019, {s21} of 2021); took the larger")
@@ -410,11 +447,33 @@ def extract(doc: Document, result: ParseResult) -> None:
                 result.warn("tables_from_attachment", "source",
                             f"tables taken from the attachment {att.url}")
                 break
+    # What reading an attachment warned about (a cut PDF, a scan, a .doc) matters where its
+    # tables are used, or where no table was found at all and it may say why.
+    for att in doc.attachments:
+        if att is source or not mapped.cells:
+            for w in att.warnings:
+                result.warn(w.code, f"attachment.{w.where}", f"{att.url}: {w.message}", w.raw)
+    # Before 2019: the provincial statistics table, unless a 2019/2021 table was found. Rows read
+    # without a single label of those forms (规范性文件 in a sentence under 二、主动公开…) are prose
+    # misread, not a table, where a statistics table is there.
+    official = bool(mapped.cells) and any(mapped.signals.values())
+    old = legacy.extract(doc, result) if not official else legacy.LegacyMapped()
+    if old.found and not official:
+        mapped, source = Mapped(), doc
     result.cells.extend(mapped.cells)
     for code, where, message, raw in mapped.warnings:
         result.warn(code, where, message, raw)
-    result.template = detect_template(mapped, result.report_year, result)
-    result.sections = sections.extract(doc, mapped.consumed if source is doc else set())
-    if not result.cells and result.template in ("2019", "2021", "unknown") and not any(
-            w.code in ("tables_are_images", "unreadable", "unsupported_format", "too_large") for w in result.warnings):
+    result.template = detect_template(mapped, result.report_year, result, legacy_table=old.found)
+    consumed = mapped.consumed if source is doc else set()
+    if result.template == "pre2019" and not mapped.cells:
+        consumed = set()  # labels the 2019/2021 mapper swallowed in a free-form report are prose
+    consumed |= old.consumed
+    result.sections = sections.extract(doc, consumed, legacy=result.template == "pre2019", cut=old.cut)
+    if not result.sections and source is not doc:
+        # A page that only links its report: the attachment's outline is the report's.
+        result.sections = sections.extract(source, mapped.consumed)
+    prose.extract(doc, result, consumed, old.cut)
+    if not any(c.origin == "table" for c in result.cells) and result.template in ("2019", "2021", "unknown") and not any(
+            w.code in ("tables_are_images", "pdf_viewer_only", "unreadable", "unsupported_format",
+                       "too_large") for w in result.warnings):
         result.warn("no_tables", "tables", "no statistical table was found in the report")

@@ -1,7 +1,8 @@
 """The official forms as data: every table, row and column label with its canonical key.
 
 Sources: shared/reference/templates.md (§3 the 2019 trial format of 国办公开办函〔2019〕60号, §4 the
-2021 format of 〔2021〕30号) and the contract shared/schema/tables.md. Labels are matched in their
+2021 format of 〔2021〕30号, §5 the provincial statistics tables before 2019, table `legacy`) and the
+contract shared/schema/tables.md. Labels are matched in their
 normalised form (govreports.normalize.norm, numbering stripped) by the `phrases` given here: a
 row matches when its own label contains one of them. Official wording is kept in `label` for
 the data dictionary and messages.
@@ -161,6 +162,96 @@ ERA_SIGNALS = {
     "2021": ("制发件数", "废止件数", "现行有效件数", "收费金额", "逾期不补正", "收费通知"),
 }
 
+# ---------------------------------------------------------------- before 2019: table `legacy`
+# No national form: provinces printed their own statistics appendix (templates.md §5; Fujian
+# 指标名称/计量单位/YYYY年度/历年累计, Gansu/Dingxi 指标名称/计量单位/代码/本期实际/本年累计). A row's
+# `group` names its 其中 parent: a sub-row is recognised only below that parent. Each phrase
+# belongs to one row only; govreports.legacy finds them inside run-together text, longest first.
+_PRE = ("pre2019",)
+LEGACY_ROWS = (
+    Label("proactive_total", "主动公开信息数 / 主动公开文件数 / 主动公开政府信息数",
+          ("主动公开信息数", "主动公开文件数", "主动公开政府信息数", "主动公开信息总数",
+           "主动公开政府信息总数"), eras=_PRE),
+    Label("proactive_website", "其中：政府网站公开数 / 网站公开", ("政府网站公开数", "网站公开数", "网站公开"),
+          "proactive_total", _PRE),
+    Label("proactive_gazette", "其中：政府公报公开数 / 政府公报公开", ("政府公报公开数", "政府公报公开", "公报公开数",
+                                                            "公报公开"), "proactive_total", _PRE),
+    Label("requests_received", "受理依申请公开信息总数 / 申请总数 / 收到申请数",
+          ("受理依申请公开信息总数", "受理依申请公开信息数", "受理依申请公开申请总数", "受理依申请公开申请数",
+           "受理政府信息公开申请总数", "受理政府信息公开申请数", "依申请公开信息总数", "受理申请总数", "受理申请数",
+           "收到申请总数", "收到申请数", "申请总数"), eras=_PRE),
+    Label("requests_in_person", "其中：当面申请数", ("当面申请数", "当面申请"), "requests_received", _PRE),
+    Label("requests_fax", "其中：传真申请数", ("传真申请数", "传真申请"), "requests_received", _PRE),
+    Label("requests_email", "其中：电子邮件申请数", ("电子邮件申请数", "电子邮件申请", "邮件申请数"),
+          "requests_received", _PRE),
+    Label("requests_online", "其中：网上申请数 / 网络申请数", ("网上申请数", "网络申请数", "网上申请", "网络申请",
+                                                      "在线申请数"), "requests_received", _PRE),
+    Label("requests_letter", "其中：信函申请数", ("信函申请数", "信函申请"), "requests_received", _PRE),
+    Label("requests_letter_fax", "其中：信函、传真申请数", ("信函、传真申请数", "信函传真申请数", "信函、传真申请",
+                                                  "信函/传真申请数"), "requests_received", _PRE),
+    Label("requests_other_channel", "其中：其它形式申请数 / 其他形式申请数",
+          ("其它形式申请数", "其他形式申请数", "其它形式申请", "其他形式申请", "其他方式申请数", "其它方式申请数"),
+          "requests_received", _PRE),
+    Label("replies_total", "对申请的答复总数 / 对申请的答复数 / 申请答复数",
+          ("对申请的答复总数", "对申请的答复数", "对申请答复总数", "对申请答复数", "申请答复总数", "申请答复数",
+           "答复总数"), eras=_PRE),
+    Label("replies_already_public", "其中：属于已主动公开范围数", ("属于已主动公开范围数", "已主动公开范围数"),
+          "replies_total", _PRE),
+    Label("replies_disclosed", "其中：同意公开答复数", ("同意公开答复数",), "replies_total", _PRE),
+    Label("replies_partly", "其中：同意部分公开答复数", ("同意部分公开答复数", "部分公开答复数"), "replies_total", _PRE),
+    Label("replies_refused", "其中：否决公开答复数 / 不予公开答复数 / 不同意公开答复数",
+          ("否决公开答复数", "不予公开答复数", "不同意公开答复数"), "replies_total", _PRE),
+    Label("replies_other", "其中：其他类型答复数", ("其他类型答复数", "其它类型答复数"), "replies_total", _PRE),
+    Label("review_count", "行政复议数", ("行政复议数量", "行政复议数", "行政复议案件数"), eras=_PRE),
+    Label("suit_count", "行政诉讼数", ("行政诉讼数量", "行政诉讼数", "行政诉讼案件数"), eras=_PRE),
+    # 接受行政诉讼、举报数 (2016–2018) mixes suits and reports: kept here, flagged `label_ambiguous`.
+    Label("complaint_count", "行政申诉数 / 举报投诉数量 / 接受行政诉讼、举报数",
+          ("行政申诉数", "行政申诉、举报数", "举报投诉数量", "举报投诉数", "接受行政诉讼、举报数"), eras=_PRE),
+    Label("fees_yuan", "政府信息公开收费减免金额（元） / 收取费用总数",
+          ("政府信息公开收费减免金额", "收费减免金额", "收取费用总数", "依申请公开信息收取的费用"), eras=_PRE),
+)
+LEGACY_AMBIGUOUS_PHRASES = ("接受行政诉讼、举报数", "行政申诉、举报数")
+LEGACY_ROW_KEYS = tuple(r.key for r in LEGACY_ROWS)
+LEGACY_CHANNEL_ROWS = tuple(r.key for r in LEGACY_ROWS if r.group == "requests_received")
+LEGACY_REPLY_ROWS = tuple(r.key for r in LEGACY_ROWS if r.group == "replies_total")
+# The reply rows every form has; without all three the replies identity is not assessed.
+LEGACY_REPLY_ROWS_CORE = ("replies_disclosed", "replies_partly", "replies_refused")
+
+# Value columns. 本期 (Dingxi) is a month or quarter, never the year: `period` and `ytd` are
+# distinct from `year` and `cumulative`.
+LEGACY_COLUMNS = (
+    Label("year", "YYYY年度 / 本年度", ("年度", "年"), eras=_PRE),
+    Label("cumulative", "历年累计", ("历年累计",), eras=_PRE),
+    Label("period", "本期实际", ("本期实际", "本期"), eras=_PRE),
+    Label("ytd", "本年累计", ("本年累计",), eras=_PRE),
+)
+LEGACY_COLUMN_KEYS = tuple(c.key for c in LEGACY_COLUMNS)
+# An accumulated column is never below the column it accumulates (legacy.cumulative).
+LEGACY_ACCUMULATED = (("year", "cumulative"), ("period", "ytd"))
+# Header cells that are not value columns.
+LEGACY_HEADER_NAME, LEGACY_HEADER_UNIT, LEGACY_HEADER_CODE = "指标名称", "计量单位", "代码"
+
+# Headings of the free-form outline before 2019, mapped by meaning onto the contract's section
+# numbers (templates.md §5): the heading's words must match one pattern whole; tried in order,
+# so 依申请公开办理和行政复议… counts as 3 (its first subject). 收费及减免 and 咨询 go to 6, like the
+# 信息处理费 note the 2021 form puts under 六.
+LEGACY_SECTIONS = (
+    (1, r"(?:工作)?(?:概述|概况|总体情况|基本情况)"),
+    (3, r"(?:政府信息)?依申请公开(?:政府信息)?(?:工作)?(?:的)?(?:办理)?情况"
+        r"|(?:政府信息)?依申请公开(?:办理)?[和及、](?:行政)?复议[^，。；:]{0,12}?(?:情况)?"
+        r"|收到和处理政府信息公开申请(?:的)?情况"),
+    (4, r"(?:因政府信息公开(?:申请)?(?:提起)?|政府信息公开(?:的)?)?(?:行政)?复议[、和及与]?(?:提起)?(?:行政)?诉讼"
+        r"(?:[、和及与](?:行政)?(?:申诉|投诉|举报))*(?:的)?(?:情况)?"),
+    (2, r"(?:政府信息)?主动公开(?:政府信息)?(?:工作)?(?:的)?(?:基本)?情况"),
+    (5, r"(?:政府信息公开)?(?:工作)?(?:中)?存在的?(?:主要)?(?:问题|不足)(?:[及和与、](?:改进|整改)(?:的)?"
+        r"(?:情况|措施|方向|计划|思路)?)?(?:情况)?|(?:主要)?问题[及和与](?:改进|整改)(?:情况|措施)"),
+    (6, r"其他需要报告的事项|(?:政府信息公开)?(?:的)?收费(?:及|和|与)?减免(?:情况)?"
+        r"|(?:政府信息公开)?咨询(?:处理)?情况|其他(?:需要说明的)?事项"),
+)
+# What ends the prose: the statistics appendix (附件1：…统计表, 相关说明和指标统计附表).
+LEGACY_APPENDIX = (r"(?:附件|附表)\s*[\d一二三四五六七八九十]*\s*[:：、]"
+                   r"|(?:相关说明和)?指标统计(?:附)?表|[^\s。；]{0,40}?情况统计(?:附)?表")
+
 
 @dataclass
 class LabelIndex:
@@ -188,12 +279,13 @@ ACTIVE_COLUMN_INDEX = LabelIndex(ACTIVE_COLUMNS)
 REQUEST_ROW_INDEX = LabelIndex(REQUEST_ROWS)
 REQUEST_GROUP_INDEX = LabelIndex(REQUEST_GROUPS)
 REQUEST_COLUMN_INDEX = LabelIndex(REQUEST_COLUMNS)
+LEGACY_COLUMN_INDEX = LabelIndex(LEGACY_COLUMNS)
 
 
 def label_of(table: str, key: str) -> str:
     """The official Chinese label of a row or column key, for data dictionaries."""
     pools = {"active": ACTIVE_ROWS + ACTIVE_COLUMNS, "requests": REQUEST_ROWS + REQUEST_COLUMNS,
-             "appeals": APPEAL_COLUMNS}
+             "appeals": APPEAL_COLUMNS, "legacy": LEGACY_ROWS + LEGACY_COLUMNS}
     for lab in pools.get(table, ()):
         if lab.key == key:
             return lab.label
