@@ -32,7 +32,7 @@ from typing import Iterator, Optional
 from govreports.documents import (CELL, DOC, DOCX, PARA, ROW_END, TABLE_END, Document, Token,
                                   register)
 from govreports.header import split_label_runs
-from govreports.normalize import clean
+from govreports.normalize import clean, join_pieces
 
 MAX_PARTS = 2000
 MAX_PART_BYTES = 64 * 2**20
@@ -51,17 +51,6 @@ _SKIP_INSIDE = (TXBX, _MC_FALLBACK)
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 
 
-def _word_char(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
-def _join(a: str, b: str) -> str:
-    """Pieces of one cell: no separator (CJK), a space between two Latin words only."""
-    if not a or not b:
-        return a or b
-    if _word_char(a[-1]) and _word_char(b[0]) and not (a[-1].isdigit() and b[0].isdigit()):
-        return f"{a} {b}"
-    return a + b
 
 
 # ---------------------------------------------------------------- the archive
@@ -165,7 +154,7 @@ def _cell_text(tc) -> str:
         if any(anc.tag in _SKIP_INSIDE for anc in p.iterancestors()):
             continue
         for line in _para_lines(p):
-            text = _join(text, line)
+            text = join_pieces(text, line)
     return text
 
 
@@ -250,7 +239,7 @@ def _title_block(body_el) -> list[str]:
 def _join_all(parts: list[str]) -> str:
     text = ""
     for part in parts:
-        text = _join(text, part)
+        text = join_pieces(text, part)
     return text
 
 

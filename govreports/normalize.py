@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Optional
 
 _BRACKETS = str.maketrans({"〔": "(", "〕": ")", "【": "(", "】": ")", "［": "(", "］": ")",
                            "[": "(", "]": ")", "﹝": "(", "﹞": ")", "“": "", "”": "", "\"": "",
@@ -25,13 +26,40 @@ def _opencc():
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _changing_chars() -> Optional[frozenset[str]]:
+    """Characters without which OpenCC's t2s leaves a text as it is, taken from its own
+    dictionaries: every character it maps to another, and for each phrase it changes that holds
+    none of those, the characters where the phrase and its replacement differ. A phrase that maps
+    to itself (乾坤) only shields its characters from the character table, so it changes nothing.
+    None when the dictionaries are not laid out as expected: then every text is converted."""
+    cc = _opencc()
+    try:
+        cc.convert("")  # loads the dictionaries
+        tables = [d for group in cc._dict_chain_data for d in (group if isinstance(group, list) else [group])]
+        entries = [(k, v.split(" ")[0]) for _, _, mapping in tables for k, v in mapping.items()]
+    except Exception:  # another opencc release: no shortcut, same results
+        return None
+    chars = {k for k, v in entries if len(k) == 1 and k != v}
+    for k, v in entries:
+        if len(k) > 1 and k != v and chars.isdisjoint(k):
+            chars.update((a for a, b in zip(k, v) if a != b) if len(k) == len(v) else k)
+    return frozenset(chars)
+
+
 def to_simplified(text: str) -> str:
-    # Always converted (about 25 µs a label, and norm() is cached): a hint list of traditional
-    # characters misses too many (區 縣 貴 澤 辦 鎮 …).
+    # Always converted (a hint list of traditional characters misses too many: 區 縣 貴 澤 辦 鎮 …),
+    # but OpenCC's pure-Python matching costs ~0.1 ms a sentence, and most text from the portals is
+    # simplified already: a text holding no character t2s would change is returned as it is.
     if text.isascii():
         return text
     cc = _opencc()
-    return cc.convert(text) if cc else text
+    if cc is None:
+        return text
+    changing = _changing_chars()
+    if changing is not None and changing.isdisjoint(text):
+        return text
+    return cc.convert(text)
 
 
 def clean(text: str) -> str:
@@ -55,3 +83,18 @@ _NUMBERING = re.compile(
 def strip_numbering(normed: str) -> str:
     """Drop leading item numbers (一、 (三) 1. 1、) from a normalised label."""
     return _NUMBERING.sub("", normed)
+
+
+def is_word_char(ch: str) -> bool:
+    """A Latin letter or digit: the only characters that need a space between two pieces."""
+    return ch.isascii() and ch.isalnum()
+
+
+def join_pieces(a: str, b: str) -> str:
+    """Two pieces of one text run (a cell split over lines, <p>s, PDF chunks): no separator, since
+    CJK text has none (商业 / 企业 is 商业企业), but a space between two Latin words."""
+    if not a or not b:
+        return a or b
+    if is_word_char(a[-1]) and is_word_char(b[0]) and not (a[-1].isdigit() and b[0].isdigit()):
+        return f"{a} {b}"
+    return a + b

@@ -50,7 +50,7 @@ from typing import Optional, Union
 
 from govreports.documents import CELL, PARA, PDF, ROW_END, TABLE_END, Document, Token, register
 from govreports.header import split_label_runs
-from govreports.normalize import clean, norm, strip_numbering
+from govreports.normalize import clean, is_word_char, join_pieces, norm, strip_numbering
 from govreports.numbers import parse_cell
 from govreports.sections import heading_no
 
@@ -112,17 +112,6 @@ class _Page:
 
 
 # ---------------------------------------------------------------- characters to text
-def _word_char(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
-def _join(a: str, b: str) -> str:
-    """Two pieces of one text run: no separator, but a space between two Latin words."""
-    if not a or not b:
-        return a or b
-    if _word_char(a[-1]) and _word_char(b[0]) and not (a[-1].isdigit() and b[0].isdigit()):
-        return f"{a} {b}"
-    return a + b
 
 
 def _line_text(chars: list[dict]) -> str:
@@ -130,7 +119,7 @@ def _line_text(chars: list[dict]) -> str:
     prev = None
     for c in chars:
         t = c["text"]
-        if prev is not None and out and _word_char(out[-1][-1:]) and _word_char(t[:1]):
+        if prev is not None and out and is_word_char(out[-1][-1:]) and is_word_char(t[:1]):
             if c["x0"] - prev["x1"] > 0.25 * min(c["size"], prev["size"]):
                 out.append(" ")
         out.append(t)
@@ -158,7 +147,7 @@ def _group_lines(chars: list[dict]) -> list[list[dict]]:
 def _text_of(chars: list[dict]) -> str:
     text = ""
     for line in _group_lines(chars):
-        text = _join(text, _line_text(line))
+        text = join_pieces(text, _line_text(line))
     return text
 
 
@@ -478,7 +467,7 @@ class _Reader:
             else:
                 text = ""
                 for ln in block:
-                    text = _join(text, ln.text)
+                    text = join_pieces(text, ln.text)
                 tokens.append(Token(PARA, text))
         self._title(paras)
         texts = [t.text for t in tokens if t.kind == PARA][:HEADER_LINES]
@@ -509,14 +498,14 @@ class _Reader:
         if big:
             text = ""
             for ln in big:
-                text = _join(text, ln.text)
+                text = join_pieces(text, ln.text)
             cands.append(text)
             cands.extend(ln.text for ln in big)
         top = []
         for para in paras[:8]:
             text = ""
             for ln in para:
-                text = _join(text, ln.text)
+                text = join_pieces(text, ln.text)
             if len(text) <= 40:
                 top.append(text)
         cands.extend(top + [a + b for a, b in zip(top, top[1:])])
@@ -583,7 +572,7 @@ def _continue(prev: _Table, cont: _Table) -> bool:
         above = last.get((c.c0, c.c1)) if c.r0 == 0 else None
         if above is not None and _runs_on(above, c):
             above.r1 = c.r1 + offset
-            above.text = _join(above.text, c.text)
+            above.text = join_pieces(above.text, c.text)
             above.open_bottom = c.open_bottom
             continue
         c.r0 += offset
