@@ -13,23 +13,24 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Double, ForeignKey, Index,
-                        LargeBinary, MetaData, Select, String, Text, UniqueConstraint,
-                        create_engine, event, func, select, text, update)
+                        LargeBinary, MetaData, Select, String, Text, UniqueConstraint, bindparam,
+                        create_engine, delete, event, false, func, insert, select, text, update)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 import govreports
-from govreports.items import ReportPage
+from govreports.items import Attachment, ReportPage
 from govreports.model import (Cell, Check, Header, Number, ParseResult, Section, Source, Warning,
                               to_number)
 
@@ -90,6 +91,19 @@ class Report(Base):
         ForeignKey("report_versions.id", use_alter=True, ondelete="SET NULL"))
 
 
+class ReportGroup(Base):
+    """One issuer's report for one year, however many URLs it was found at (a repost, an image
+    version, a PDF version). Rules and keys: govreports.groups."""
+    __tablename__ = "report_groups"
+    __table_args__ = (Index("ix_report_groups_issuer_key_report_year", "issuer_key", "report_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "<issuer_key>|<year>", or "url|<url>" when the issuer or the year is unknown (a group of one).
+    group_key: Mapped[str] = mapped_column(unique=True)
+    issuer_key: Mapped[Optional[str]]
+    report_year: Mapped[Optional[int]]
+
+
 class ReportVersion(Base):
     """One distinct content of a report URL, and the parse of it."""
     __tablename__ = "report_versions"
@@ -98,6 +112,9 @@ class ReportVersion(Base):
         # At most one current version per report, enforced by the database.
         Index("ix_report_versions_one_current", "report_id", unique=True,
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+        # At most one primary version per group: the one per-issuer/year figures count.
+        Index("ix_report_versions_one_primary", "group_id", unique=True,
+              sqlite_where=text("is_primary"), postgresql_where=text("is_primary")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +145,13 @@ class ReportVersion(Base):
     parsed_at: Mapped[datetime]
     # Which parser made the rows below, so a later re-parse of raw_pages can be told apart.
     parser_version: Mapped[str] = mapped_column(String(32))
+    # The link text the report was listed under: a parse input beside the bytes, kept so a
+    # re-parse sees what the crawl saw.
+    title_hint: Mapped[Optional[str]]
+    # Set on every version with a parse; the group's primary is chosen among current versions.
+    group_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("report_groups.id", ondelete="SET NULL"), index=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RawPage(Base):
@@ -189,6 +213,10 @@ class CheckRow(Base):
     right_value: Mapped[Optional[float]]
     right_exact: Mapped[Optional[str]] = mapped_column(String(64))
     message: Mapped[str]
+    # Set on checks across reports (requests.continuity.*): the version this one was compared
+    # with. Such checks are derived (govreports.groups), not parse output.
+    previous_version_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("report_versions.id", ondelete="CASCADE"))
 
 
 class WarningRow(Base):
@@ -217,6 +245,31 @@ class SectionRow(Base):
     no: Mapped[int]
     heading: Mapped[str]
     text: Mapped[str]
+
+
+class FetchLogRow(Base):
+    """A fetch that gave no report, one row per event: an anti-bot answer (`blocked`, reason from
+    govreports.antibot), a redirect off the allowed hosts (`offsite`), a failure after retries
+    (`failed`: http_<status>, the exception's name, robots_txt), or an https address fetched over
+    http because the host's TLS failed (`fallback`). Written by govreports.fetchlog."""
+    __tablename__ = "fetch_log"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('blocked', 'offsite', 'failed', 'fallback')", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(index=True)
+    portal_code: Mapped[Optional[str]] = mapped_column(String(12), index=True)
+    # What the URL was fetched as: list, report or attachment (null: robots.txt and the like).
+    role: Mapped[Optional[str]] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64))
+    status: Mapped[Optional[int]]
+    # Body size of the answer, where there was one (a stub of 300 bytes tells its own story).
+    size: Mapped[Optional[int]]
+    # The redirect target, the fallback address, the error message.
+    detail: Mapped[Optional[str]]
+    logged_at: Mapped[datetime]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -308,25 +361,31 @@ def _raw_rows(version_id: int, page: ReportPage) -> list[dict[str, Any]]:
 class Store:
     """One database (SQLAlchemy URL): `save` parse results, read them back for export and tests."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, migrate: bool = True) -> None:
+        """Open the database and bring its schema to the current revision (govreports.migrate).
+
+        `migrate=False` is for tools that manage the revision themselves (tests, `db` commands).
+        """
         self.url = url
-        sa_url = make_url(url)
-        self.is_sqlite = sa_url.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_dumps}
-        if self.is_sqlite:
-            if sa_url.database and sa_url.database != ":memory:" and not sa_url.database.startswith("file:"):
-                Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-            # A crawl and a CLI `--store` may write at once: wait for the lock, not fail.
-            kwargs["connect_args"] = {"timeout": 30}
-        self.engine: Engine = create_engine(url, **kwargs)
-        if self.is_sqlite:
-            _sqlite_setup(self.engine)
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.engine: Engine = create_store_engine(url, echo=echo)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         # Writes take SQLite's write lock up front, so a read-then-write save never fails halfway
         # on a lock upgrade.
-        self._writer = sessionmaker(self.engine.execution_options(govreports_write=True),
-                                    expire_on_commit=False)
-        Base.metadata.create_all(self.engine)
+        self._write_engine = self.engine.execution_options(govreports_write=True)
+        self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
+        # What opening did to the schema: None (already current), "created", "stamped", "upgraded".
+        self.schema_action: Optional[str] = None
+        if migrate:
+            from govreports import migrate as _migrate
+            try:
+                self.schema_action = _migrate.ensure_current(self.engine)
+                # The browsing views (govreports.views) follow the schema; migrations drop them.
+                from govreports.views import ensure_views
+                ensure_views(self.engine)
+            except BaseException:
+                self.engine.dispose()
+                raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -345,49 +404,149 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def save(self, page: ReportPage, result: ParseResult) -> str:
+    def save(self, page: ReportPage, result: ParseResult, *, parser_version: Optional[str] = None) -> str:
         """Store one fetched report and its parse in one transaction; 'new', 'unchanged' or 'changed'.
 
         The same content at the same URL adds no row (only reports.last_seen moves on). New content
         adds a version and makes it current; older versions stay with all their rows. Content seen
-        before (A -> B -> A) makes that older version current again.
+        before (A -> B -> A) makes that older version current again. A page fetched before the
+        report was last seen (a dead letter replayed late) never displaces the current version:
+        new content is kept as history ('changed'), known content is 'unchanged'.
+        The report's group, its primary and the continuity checks around it are updated in the
+        same transaction (govreports.groups). `parser_version` names the parser that made
+        `result` when it is not this code's (a replayed dead letter).
         """
+        from govreports import groups
         fetched = _timestamp(page.fetched_at)
         digest = content_sha256(page)
-        with self._writer() as s, s.begin():
-            report = s.scalar(select(Report).where(Report.url == page.url))
+        # Core statements on one connection, not the ORM: this runs once per crawled report and
+        # the unit of work would cost more than the database does (bench/store.py).
+        with self._write_engine.begin() as conn:
+            report = conn.execute(_REPORT_BY_URL, {"url": page.url}).first()
+            late = False
             if report is None:
-                report = Report(url=page.url, portal_code=page.portal_code, list_url=page.list_url,
-                                first_seen=fetched, last_seen=fetched)
-                s.add(report)
-                s.flush()
+                portal_code, current = page.portal_code, None
+                report_id = conn.execute(_INSERT_REPORT, dict(
+                    url=page.url, portal_code=page.portal_code, list_url=page.list_url,
+                    first_seen=fetched, last_seen=fetched)).scalar_one()
                 outcome = NEW
             else:
-                report.first_seen = min(report.first_seen, fetched)
-                report.last_seen = max(report.last_seen, fetched)
-                report.portal_code = page.portal_code or report.portal_code
-                report.list_url = page.list_url or report.list_url
+                report_id, current = report.id, report.current_version_id
+                late = fetched < report.last_seen
+                portal_code = page.portal_code or report.portal_code
+                conn.execute(_UPDATE_REPORT, dict(
+                    rid=report_id, first_seen=min(report.first_seen, fetched),
+                    last_seen=max(report.last_seen, fetched), portal_code=portal_code,
+                    list_url=page.list_url or report.list_url))
                 outcome = CHANGED
-            version = s.scalar(select(ReportVersion).where(ReportVersion.report_id == report.id,
-                                                           ReportVersion.content_sha256 == digest))
-            if version is not None:
-                if version.is_current:
-                    return UNCHANGED
-                _make_current(s, report, version)
-                return CHANGED
-            version = _version_row(report.id, page, result, fetched, digest)
-            s.add(version)
-            s.flush()
-            s.execute(RawPage.__table__.insert(), _raw_rows(version.id, page))
+                known = conn.execute(_VERSION_BY_CONTENT, {"report_id": report_id, "digest": digest}).first()
+                if known is not None:
+                    if known.is_current or late:
+                        return UNCHANGED
+                    _make_current(conn, report_id, known.id)
+                    groups.refresh(conn, groups.group_ids_of(conn, [current]) | {known.group_id})
+                    return CHANGED
+            group = groups.group_for(conn, url=page.url, portal_code=portal_code, title=result.title,
+                                     issuer=result.header.issuer, year=result.report_year)
+            if current is not None and not late:
+                _unmark_current(conn, report_id)
+            # Inserted as what it will be, rather than updated after: fewer statements per save.
+            # A group made for this version has no other member, so it is its primary.
+            version_id = conn.execute(_INSERT_VERSION, dict(
+                **_version_values(report_id, page, result, fetched, digest, parser_version),
+                group_id=group.id, is_current=not late, is_primary=group.created and not late,
+            )).scalar_one()
+            conn.execute(_INSERT_RAW, _raw_rows(version_id, page))
             for model, rows in ((CellRow, _cell_rows), (CheckRow, _check_rows),
                                 (WarningRow, _warning_rows), (SectionRow, _section_rows)):
-                data = rows(version.id, result)
-                if data:
-                    s.execute(model.__table__.insert(), data)
-            _make_current(s, report, version)
+                bulk_insert(conn, model, rows(version_id, result))
+            if late:
+                return CHANGED
+            conn.execute(_UPDATE_REPORT, dict(rid=report_id, current_version_id=version_id))
+            groups.refresh(conn, groups.group_ids_of(conn, [current]) | {group.id}, known=[group])
             return outcome
 
+    def log_fetch(self, url: str, outcome: str, reason: str, *, portal_code: Optional[str] = None,
+                  role: Optional[str] = None, status: Optional[int] = None,
+                  size: Optional[int] = None, detail: Optional[str] = None,
+                  logged_at: Optional[datetime] = None) -> None:
+        """Add one fetch_log row (FetchLogRow)."""
+        with self._writer() as s, s.begin():
+            s.add(FetchLogRow(url=url, outcome=outcome, reason=reason, portal_code=portal_code,
+                              role=role, status=status, size=size, detail=detail,
+                              logged_at=logged_at or datetime.now(timezone.utc)))
+
+    # -- re-parsing ------------------------------------------------------------------------
+
+    def version_ids(self, *, current_only: bool = False, stale_only: bool = False) -> list[int]:
+        """Ids of stored versions, oldest first; `stale_only`: made by another parser version."""
+        stmt = select(ReportVersion.id).order_by(ReportVersion.id)
+        if current_only:
+            stmt = stmt.where(ReportVersion.is_current)
+        if stale_only:
+            stmt = stmt.where(ReportVersion.parser_version != govreports.PARSER_VERSION)
+        with self._session() as s:
+            return list(s.scalars(stmt))
+
+    def page_of(self, version_id: int) -> ReportPage:
+        """The ReportPage a version was saved from, rebuilt from raw_pages (attachments included)."""
+        with self._session() as s:
+            v, report = s.execute(select(ReportVersion, Report).join(Report, ReportVersion.report_id == Report.id)
+                                  .where(ReportVersion.id == version_id)).one()
+            raws = list(s.scalars(select(RawPage).where(RawPage.version_id == version_id).order_by(RawPage.id)))
+        page_raw = next(r for r in raws if r.role == "page")
+        return ReportPage(
+            url=report.url, body=_body(page_raw), headers=dict(page_raw.headers or {}),
+            status=page_raw.status, fetched_at=page_raw.fetched_at.isoformat(),
+            portal_code=report.portal_code, list_url=report.list_url, title_hint=v.title_hint,
+            attachments=[Attachment(url=r.url, body=_body(r), headers=dict(r.headers or {}), status=r.status,
+                                    fetched_at=r.fetched_at.isoformat(), name=r.name)
+                         for r in raws if r.role == "attachment"])
+
+    def replace_parse(self, version_id: int, result: ParseResult) -> list[str]:
+        """Put a new parse of a stored version in place of the old one, in one transaction.
+
+        Only what differs is rewritten (a table's rows for that version, or header fields), so
+        rows that did not change keep their ids. Returns what changed: any of "header", "cells",
+        "checks", "warnings", "sections". parser_version and parsed_at are always updated.
+        """
+        from govreports import groups
+        changed: list[str] = []
+        with self._writer() as s, s.begin():
+            v = s.get(ReportVersion, version_id)
+            fields = _header_fields(result)
+            if any(getattr(v, k) != val for k, val in fields.items()):
+                changed.append("header")
+                for k, val in fields.items():
+                    setattr(v, k, val)
+            v.parser_version = govreports.PARSER_VERSION
+            v.parsed_at = datetime.now(timezone.utc)
+            s.flush()
+            for name, model, rows in (("cells", CellRow, _cell_rows), ("checks", CheckRow, _check_rows),
+                                      ("warnings", WarningRow, _warning_rows),
+                                      ("sections", SectionRow, _section_rows)):
+                new = rows(version_id, result)
+                if _stored_rows(s, model, version_id) != new:
+                    changed.append(name)
+                    # All of a version's checks go, the derived ones too: positions follow the
+                    # parse checks, and groups.refresh below writes the continuity ones again.
+                    s.execute(delete(model.__table__).where(model.__table__.c.version_id == version_id))
+                    bulk_insert(s, model, new)
+            if changed:
+                before = groups.group_ids_of(s, [version_id])
+                groups.refresh(s, before | groups.assign(s, [version_id]))
+        return changed
+
     # -- reading ---------------------------------------------------------------------------
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """Those of `urls` stored as reports (any version): the crawl's cheap incremental test."""
+        wanted = list(dict.fromkeys(urls))
+        found: set[str] = set()
+        with self._session() as s:
+            for i in range(0, len(wanted), 500):  # well under every backend's parameter limit
+                found.update(s.scalars(select(Report.url).where(Report.url.in_(wanted[i:i + 500]))))
+        return found
 
     def counts(self) -> dict[str, int]:
         """Rows per table."""
@@ -451,17 +610,20 @@ class Store:
         return None if raw is None else zlib.decompress(raw.body)
 
     def current_reports(self, *, year: Optional[int] = None, template: Optional[str] = None,
-                        code_prefix: Optional[str] = None) -> list[dict[str, Any]]:
-        """The current version of every report matching the filters, with its report's fields."""
-        stmt = _current(select(Report, ReportVersion), year, template, code_prefix)
-        stmt = stmt.order_by(Report.portal_code, ReportVersion.report_year, Report.url)
+                        code_prefix: Optional[str] = None, primary_only: bool = False) -> list[dict[str, Any]]:
+        """The current version of every report matching the filters, with its report's fields
+        and its group's key (`report_group`); `primary_only`: one report per issuer and year."""
+        stmt = _current(select(Report, ReportVersion, ReportGroup.group_key), year, template, code_prefix,
+                        primary_only)
+        stmt = (stmt.outerjoin(ReportGroup, ReportVersion.group_id == ReportGroup.id)
+                .order_by(Report.portal_code, ReportVersion.report_year, Report.url))
         out = []
         with self._session() as s:
-            for report, v in s.execute(stmt):
+            for report, v, group in s.execute(stmt):
                 row = {c.key: getattr(v, c.key) for c in ReportVersion.__table__.columns}
                 row.update(version_id=v.id, url=report.url, portal_code=report.portal_code,
                            list_url=report.list_url, first_seen=report.first_seen,
-                           last_seen=report.last_seen)
+                           last_seen=report.last_seen, report_group=group)
                 out.append(row)
         return out
 
@@ -502,9 +664,12 @@ class Store:
 
 
 def _current(stmt: Select, year: Optional[int] = None, template: Optional[str] = None,
-             code_prefix: Optional[str] = None) -> Select:
-    """Restrict a select over ReportVersion to current versions matching the export filters."""
+             code_prefix: Optional[str] = None, primary_only: bool = False) -> Select:
+    """Restrict a select over ReportVersion to current versions matching the export filters;
+    `primary_only` keeps one per report group, for figures per issuer and year."""
     stmt = stmt.join(Report, Report.current_version_id == ReportVersion.id)
+    if primary_only:
+        stmt = stmt.where(ReportVersion.is_primary)
     if year is not None:
         stmt = stmt.where(ReportVersion.report_year == year)
     if template is not None:
@@ -514,29 +679,129 @@ def _current(stmt: Select, year: Optional[int] = None, template: Optional[str] =
     return stmt
 
 
-def _version_row(report_id: int, page: ReportPage, result: ParseResult, fetched: datetime,
-                 digest: str) -> ReportVersion:
+# Tables whose rows hold only plain values (int, float, str, bool, None): their rows can go to the
+# driver as they are.
+_PLAIN_ROWS = frozenset({"cells", "checks", "sections"})
+# Rows from which COPY beats executemany on PostgreSQL (its fixed cost is one more round trip).
+_COPY_FROM = 16
+
+
+def bulk_insert(s: Union[Session, Any], model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of one table with one executemany.
+
+    The parse's rows (hundreds of cells per report) go to the DB-API cursor's executemany as
+    tuples: SQLAlchemy's insert(table) with a list of dicts spends some microseconds per row
+    processing parameters, more than the database takes to store it (bench/store.py). On
+    PostgreSQL (psycopg) a larger batch goes by COPY FROM STDIN in the same transaction, which
+    is several times faster than even a pipelined executemany. Tables with JSON or timestamp
+    columns keep SQLAlchemy's processing. Every dict must have the keys of the first, in the
+    same order (the _*_rows builders make them so).
+    """
+    if not rows:
+        return
+    table = model.__table__
+    conn = s.connection() if isinstance(s, Session) else s
+    mark = {"sqlite": "?", "postgresql": "%s"}.get(conn.dialect.name)
+    if table.name not in _PLAIN_ROWS or mark is None:
+        conn.execute(table.insert(), rows)
+        return
+    cols = tuple(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    if mark == "%s" and len(rows) >= _COPY_FROM and conn.dialect.driver == "psycopg":
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(
+                f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(tuple(r.values()))
+        return
+    conn.exec_driver_sql(_insert_sql(conn.dialect, table.name, cols, mark),
+                         [tuple(r.values()) for r in rows])
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(dialect: Any, table: str, cols: tuple[str, ...], mark: str) -> str:
+    quote = dialect.identifier_preparer.quote
+    return (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in cols)}) "
+            f"VALUES ({', '.join([mark] * len(cols))})")
+
+
+def _header_fields(result: ParseResult) -> dict[str, Any]:
+    """The version columns that come from the parse (not from the fetch)."""
     h = result.header
-    return ReportVersion(
-        report_id=report_id, sha256=sha256_hex(page.body), content_sha256=digest, fetched_at=fetched,
-        status=page.status, title=result.title, report_year=result.report_year,
-        template=result.template, issuer=h.issuer, index_no=h.index_no,
-        written_date=_date(h.written_date), published_date=_date(h.published_date),
-        doc_no=h.doc_no, subject=h.subject, category=h.category, header_raw=dict(h.raw or {}),
-        encoding=result.source.encoding, media_type=result.source.media_type, is_current=False,
-        parsed_at=datetime.now(timezone.utc), parser_version=govreports.__version__)
+    return dict(title=result.title, report_year=result.report_year, template=result.template,
+                issuer=h.issuer, index_no=h.index_no, written_date=_date(h.written_date),
+                published_date=_date(h.published_date), doc_no=h.doc_no, subject=h.subject,
+                category=h.category, header_raw=dict(h.raw or {}), encoding=result.source.encoding,
+                media_type=result.source.media_type)
 
 
-def _make_current(s: Session, report: Report, version: ReportVersion) -> None:
-    # Unmark the old version first: the partial unique index allows one current row at a time.
-    s.execute(update(ReportVersion)
-              .where(ReportVersion.report_id == report.id, ReportVersion.is_current,
-                     ReportVersion.id != version.id)
-              .values(is_current=False)
-              .execution_options(synchronize_session=False))
-    version.is_current = True
-    report.current_version_id = version.id
-    s.flush()
+def _version_values(report_id: int, page: ReportPage, result: ParseResult, fetched: datetime,
+                    digest: str, parser_version: Optional[str] = None) -> dict[str, Any]:
+    return dict(report_id=report_id, sha256=sha256_hex(page.body), content_sha256=digest,
+                fetched_at=fetched, status=page.status, title_hint=page.title_hint,
+                parsed_at=datetime.now(timezone.utc),
+                parser_version=parser_version or govreports.PARSER_VERSION, **_header_fields(result))
+
+
+def _stored_rows(s: Session, model: Any, version_id: int) -> list[dict[str, Any]]:
+    """A version's parse rows as the dicts _cell_rows & co. make, for comparing with a new parse."""
+    table = model.__table__
+    cols = [c for c in table.columns if c.key not in ("id", "previous_version_id")]
+    stmt = select(*cols).where(table.c.version_id == version_id).order_by(table.c.position)
+    if "previous_version_id" in table.c:
+        stmt = stmt.where(table.c.previous_version_id.is_(None))
+    return [dict(r._mapping) for r in s.execute(stmt)]
+
+
+def _body(raw: "RawPage") -> bytes:
+    if raw.compression != "zlib":
+        raise ValueError(f"raw page {raw.id}: unknown compression {raw.compression!r}")
+    return zlib.decompress(raw.body)
+
+
+_R, _V = Report.__table__, ReportVersion.__table__
+_REPORT_BY_URL = select(_R).where(_R.c.url == bindparam("url"))
+_VERSION_BY_CONTENT = select(_V.c.id, _V.c.is_current, _V.c.group_id).where(
+    _V.c.report_id == bindparam("report_id"), _V.c.content_sha256 == bindparam("digest"))
+# Built once: building a statement costs more than running it. The columns come from the
+# parameters (for the UPDATE: every key but rid).
+_INSERT_REPORT = insert(_R).returning(_R.c.id)
+_INSERT_VERSION = insert(_V).returning(_V.c.id)
+_UPDATE_REPORT = update(_R).where(_R.c.id == bindparam("rid"))
+_INSERT_RAW = insert(RawPage.__table__)
+
+
+def _unmark_current(conn: Any, report_id: int, keep: Optional[int] = None) -> None:
+    # Before marking another: the partial unique index allows one current row at a time.
+    stmt = update(_V).where(_V.c.report_id == report_id, _V.c.is_current)
+    if keep is not None:
+        stmt = stmt.where(_V.c.id != keep)
+    conn.execute(stmt.values(is_current=False))
+
+
+def _make_current(conn: Any, report_id: int, version_id: int) -> None:
+    _unmark_current(conn, report_id, keep=version_id)
+    conn.execute(update(_V).where(_V.c.id == version_id).values(is_current=True))
+    conn.execute(update(_R).where(_R.c.id == report_id).values(current_version_id=version_id))
+
+
+def create_store_engine(url: str, *, echo: bool = False) -> Engine:
+    """The engine every store connection goes through: SQLite gets its folder, a lock timeout,
+    foreign keys, WAL and real transactions; JSON keeps Chinese text readable."""
+    sa_url = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_dumps}
+    is_sqlite = sa_url.get_backend_name() == "sqlite"
+    if is_sqlite:
+        if sa_url.database and sa_url.database != ":memory:" and not sa_url.database.startswith("file:"):
+            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        # A crawl and a CLI `--store` may write at once: wait for the lock, not fail.
+        kwargs["connect_args"] = {"timeout": 30}
+    elif sa_url.get_backend_name() == "postgresql" and "connect_timeout" not in sa_url.query:
+        # A server that drops packets would otherwise hold the crawl for minutes per item.
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    engine = create_engine(url, **kwargs)
+    if is_sqlite:
+        _sqlite_setup(engine)
+    return engine
 
 
 def _sqlite_setup(engine: Engine) -> None:

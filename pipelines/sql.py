@@ -2,42 +2,118 @@
 
 Thin on purpose: the store decides what is new; this counts the outcomes in the crawl stats
 (govreports/stored_new, govreports/stored_unchanged, govreports/stored_changed).
+
+Storing never stops the crawl. When the database is unreachable or a save fails, the item goes
+whole to the dead-letter file (setting GOVREPORTS_DEADLETTER; govreports.deadletter) and is
+counted in govreports/deadlettered (and govreports/deadlettered/<error type>); replay it with
+`python -m govreports replay FILE`. After a connection-level failure the database is left alone
+for GOVREPORTS_DATABASE_RETRY_SECONDS (items go straight to the file meanwhile), so a dead server
+costs one connect timeout per interval, not one per item.
 """
 from __future__ import annotations
 
-from typing import Any
+import logging
+import time
+from typing import Any, Optional
 
 from scrapy.exceptions import DropItem
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from govreports import deadletter
 from govreports.config import database_url
 from govreports.store import CHANGED, NEW, UNCHANGED, Store
 
+log = logging.getLogger(__name__)
+DEADLETTERED = "govreports/deadlettered"
+DEFAULT_RETRY_SECONDS = 30.0
+# Errors that say the database (not this item) is the problem.
+_UNAVAILABLE = (OperationalError, InterfaceError, OSError)
+
 
 class SqlPipeline:
-    def __init__(self, url: str, stats: Any) -> None:
+    def __init__(self, url: str, stats: Any, deadletter_path: str = deadletter.DEFAULT_PATH,
+                 retry_seconds: float = DEFAULT_RETRY_SECONDS) -> None:
         self.url = url
         self.stats = stats
+        self.deadletter_path = deadletter_path
+        self.retry_seconds = retry_seconds
         self.store: Store | None = None
+        # While the database is known to be down: until when, and why.
+        self._down_until = 0.0
+        self._down_error: Optional[BaseException] = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "SqlPipeline":
-        return cls(database_url(crawler.settings), crawler.stats)
+        s = crawler.settings
+        return cls(database_url(s), crawler.stats,
+                   deadletter_path=s.get(deadletter.SETTING) or deadletter.DEFAULT_PATH,
+                   retry_seconds=s.getfloat("GOVREPORTS_DATABASE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
 
     # Scrapy 2.19 no longer passes the spider to pipeline methods; requiring it is deprecated.
     def open_spider(self) -> None:
-        self.store = Store(self.url)
         for outcome in (NEW, UNCHANGED, CHANGED):
             # Zeros in the stats too, so a monitor can tell "nothing new" from "not stored".
             self.stats.set_value(f"govreports/stored_{outcome}", 0)
+        self.stats.set_value(DEADLETTERED, 0)
+        self._open()
 
     def close_spider(self) -> None:
         if self.store is not None:
             self.store.close()
             self.store = None
+        n = self.stats.get_value(DEADLETTERED, 0)
+        if n:
+            log.warning("%d item(s) could not be stored and wait in %s: "
+                        "python -m govreports replay %s", n, self.deadletter_path, self.deadletter_path)
 
     def process_item(self, item: Any) -> Any:
         if item.result is None:
             # Storing the bytes without a parse would mark this content "unchanged" for good.
             raise DropItem(f"{item.url}: no parse result to store")
-        self.stats.inc_value(f"govreports/stored_{self.store.save(item, item.result)}")
+        store = self._open()
+        if store is None:
+            self._dead_letter(item, self._down_error)
+            return item
+        try:
+            outcome = store.save(item, item.result)
+        except Exception as exc:  # any failure to store: keep the item, go on crawling
+            if isinstance(exc, _UNAVAILABLE):
+                self._mark_down(exc)
+            self._dead_letter(item, exc)
+            return item
+        self.stats.inc_value(f"govreports/stored_{outcome}")
+        # Per portal too, for the crawl summary (govreports.monitor).
+        self.stats.inc_value(f"govreports/stored_{outcome}/{item.portal_code or '-'}")
         return item
+
+    def _open(self) -> Optional[Store]:
+        if self.store is not None and not self._down_error:
+            return self.store
+        if time.monotonic() < self._down_until:
+            return None
+        if self.store is None:
+            try:
+                self.store = Store(self.url)
+            except Exception as exc:  # unreachable, refused, a schema it cannot migrate ...
+                self._mark_down(exc)
+                return None
+        self._down_error = None
+        return self.store
+
+    def _mark_down(self, exc: BaseException) -> None:
+        if self._down_error is None:
+            log.error("database %s unavailable (%s: %s); items go to %s, next try in %.0f s",
+                      deadletter.safe_url(self.url), type(exc).__name__, exc, self.deadletter_path,
+                      self.retry_seconds)
+        self._down_error = exc
+        self._down_until = time.monotonic() + self.retry_seconds
+
+    def _dead_letter(self, item: Any, error: Optional[BaseException]) -> None:
+        # A failure to write this file is not caught: losing the page silently would be worse.
+        deadletter.append(self.deadletter_path,
+                          deadletter.record(item, item.result, error or "database unavailable", self.url))
+        self.stats.inc_value(DEADLETTERED)
+        if error is not None:
+            self.stats.inc_value(f"{DEADLETTERED}/{type(error).__name__}")
+        log.warning("dead-lettered %s (%s) to %s", item.url,
+                    type(error).__name__ if error else "database unavailable", self.deadletter_path)

@@ -1,0 +1,254 @@
+"""Store speed: cells/s through Store.save into SQLite and PostgreSQL, beside a plain DB-API
+executemany of the same cell rows into the same table, measured in the same run.
+
+Store.save does everything a crawl needs per report in one transaction: the report and version
+rows, the compressed raw page, cells, checks, warnings, sections, the group, its primary and the
+continuity checks. Baselines, all with rows built beforehand and cursor.executemany:
+- `plain`: only the cells, committing once per report as the store does (a report is the unit
+  that must be all or nothing): the ratio of the target;
+- `plain_all`: every row the store writes for a report (report, version, raw page, cells,
+  checks, warnings, sections), committing once per report: what the database itself costs;
+- `plain_one_tx`: only the cells, one commit for the whole run: the ceiling.
+Each method runs in
+`--rounds` interleaved rounds on fresh databases and its best round counts (the machine is shared
+and noisy; compare the ratio, not the absolute rates). Target (issue 5): Store.save at >= 0.5 of
+the plain per-report rate. Prints a table, then one line of JSON.
+
+    python bench/store.py [--reports 200] [--rounds 3] [--pg URL]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from govreports.items import ReportPage  # noqa: E402
+from govreports.model import Cell, Check, Header, ParseResult, Section, Source, Warning  # noqa: E402
+from govreports.store import (Store, _cell_rows, _check_rows, _raw_rows, _section_rows,  # noqa: E402
+                              _timestamp, _version_values, _warning_rows, content_sha256)
+from govreports.templates import REQUEST_COLUMN_KEYS, REQUEST_ROW_KEYS  # noqa: E402
+
+PG_URL = os.environ.get("GOVREPORTS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CELL_COLUMNS = ("version_id", "position", "table_key", "row_key", "col_key", "value", "value_exact",
+                "raw", "inferred", "origin")
+
+
+def make_report(i: int) -> tuple[ReportPage, ParseResult]:
+    """A report the size of a real 2021-era one: every requests cell, active and appeals cells,
+    the checks, a few warnings and six sections; a 40 kB page. Two years per issuer, so groups
+    and continuity checks are exercised too."""
+    issuer, year = f"第{i // 2}县人民政府", 2019 + i % 2
+    cells = [Cell("requests", r, c, (i + j) % 97, str((i + j) % 97))
+             for j, (r, c) in enumerate((r, c) for r in REQUEST_ROW_KEYS for c in REQUEST_COLUMN_KEYS)]
+    cells += [Cell("active", f"row{k}", col, k, str(k)) for k in range(8) for col in ("issued", "repealed", "in_force")]
+    cells += [Cell("appeals", "all", f"col{k}", k, str(k)) for k in range(15)]
+    cells.append(Cell("active", "fees", "amount_wan_yuan", Decimal("1234.5678"), "1234.5678万元"))
+    result = ParseResult(
+        source=Source(url=f"https://gov.example/{i}", encoding="utf-8", media_type="text/html"),
+        title=f"{issuer}{year}年政府信息公开工作年度报告", report_year=year, template="2021",
+        header=Header(index_no=f"X-{i}", issuer=issuer, written_date=f"{year + 1}-01-15",
+                      raw={"索引号": f"X-{i}", "发布机构": issuer}),
+        sections=[Section(n, f"第{n}节", "正文" * 400) for n in range(1, 7)],
+        cells=cells,
+        checks=[Check(f"requests.balance.c{k}", "pass", k, k, "本年新收 + 上年结转 vs 总计 + 结转下年度")
+                for k in range(45)],
+        warnings=[Warning("local_row", f"requests.小计{k}", "row not on the official form", ["1", "2"])
+                  for k in range(4)])
+    body = (f"<html><body><h1>{result.title}</h1>" + "<p>政府信息公开</p>" * 2000 + f"{i}</body></html>").encode()
+    page = ReportPage(url=f"https://gov.example/{i}", body=body, portal_code="360681",
+                      headers={"content-type": "text/html; charset=utf-8"},
+                      fetched_at="2024-05-01T08:00:00+00:00")
+    return page, result
+
+
+def bench_store(url: str, reports: list[tuple[ReportPage, ParseResult]]) -> float:
+    with Store(url) as store:
+        t = time.perf_counter()
+        for page, result in reports:
+            assert store.save(page, result) == "new"
+        return time.perf_counter() - t
+
+
+def plain_rows(reports: list[tuple[ReportPage, ParseResult]], first_version: int) -> list[list[tuple]]:
+    return [[tuple(r[c] for c in CELL_COLUMNS) for r in _cell_rows(first_version + n, result)]
+            for n, (_, result) in enumerate(reports)]
+
+
+def _plain_value(v: Any) -> Any:
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
+
+
+def all_rows(reports: list[tuple[ReportPage, ParseResult]], first_id: int) -> list[list[tuple[str, list[str], list[tuple]]]]:
+    """Per report: (table, columns, rows) of every row Store.save writes, as plain values."""
+    out = []
+    for n, (page, result) in enumerate(reports):
+        rid = first_id + n
+        fetched = _timestamp(page.fetched_at)
+        report = dict(id=rid, url=page.url, portal_code=page.portal_code, list_url=page.list_url,
+                      first_seen=fetched, last_seen=fetched)
+        version = dict(id=rid, **_version_values(rid, page, result, fetched, content_sha256(page)),
+                       is_current=True, is_primary=True)
+        batches = [("reports", [report]), ("report_versions", [version]), ("raw_pages", _raw_rows(rid, page)),
+                   ("cells", _cell_rows(rid, result)), ("checks", _check_rows(rid, result)),
+                   ("warnings", _warning_rows(rid, result)), ("sections", _section_rows(rid, result))]
+        out.append([(t, list(rows[0]), [tuple(_plain_value(v) for v in r.values()) for r in rows])
+                    for t, rows in batches if rows])
+    return out
+
+
+def bench_plain_all(conn: Any, batches: list, placeholder: str) -> float:
+    cur = conn.cursor()
+    t = time.perf_counter()
+    for report in batches:
+        for table, cols, rows in report:
+            cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([placeholder] * len(cols))})",
+                            rows)
+        conn.commit()
+    return time.perf_counter() - t
+
+
+def _parents(conn: Any, n: int, placeholder: str) -> None:
+    """Report and version rows for the plain cells to hang from (not timed)."""
+    cur = conn.cursor()
+    for k in range(1, n + 1):
+        cur.execute(f"INSERT INTO reports (id, url, first_seen, last_seen) VALUES ({placeholder}, {placeholder}, "
+                    f"'2024-05-01 08:00:00+00', '2024-05-01 08:00:00+00')", (k, f"plain/{k}"))
+        cur.execute("INSERT INTO report_versions (id, report_id, sha256, content_sha256, fetched_at, status, "
+                    "template, header_raw, is_current, parsed_at, parser_version, is_primary) VALUES "
+                    f"({placeholder}, {placeholder}, 'x', 'x', '2024-05-01 08:00:00+00', 200, '2021', '{{}}', "
+                    "false, '2024-05-01 08:00:00+00', 'plain', false)", (k, k))
+    conn.commit()
+
+
+def bench_plain(conn: Any, batches: list[list[tuple]], placeholder: str, per_report: bool) -> float:
+    sql = (f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES "
+           f"({', '.join([placeholder] * len(CELL_COLUMNS))})")
+    cur = conn.cursor()
+    t = time.perf_counter()
+    for rows in batches:
+        cur.executemany(sql, rows)
+        if per_report:
+            conn.commit()
+    conn.commit()
+    return time.perf_counter() - t
+
+
+def _best(out: dict[str, float], name: str, rate: float) -> None:
+    out[name] = max(out.get(name, 0.0), rate)
+
+
+def run_sqlite(reports: list, tmp: Path, rounds: int) -> dict[str, float]:
+    n_cells = sum(len(r.cells) for _, r in reports)
+    out: dict[str, float] = {}
+    for k in range(rounds):
+        _best(out, "store", n_cells / bench_store(f"sqlite:///{tmp}/store{k}.sqlite", reports))
+        for name, per_report in (("plain", True), ("plain_one_tx", False)):
+            path = tmp / f"{name}{k}.sqlite"
+            with Store(f"sqlite:///{path}"):
+                pass  # the same schema, built by the migrations
+            conn = sqlite3.connect(path)
+            # The store's connection settings (store._sqlite_setup), so only the code path differs.
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA journal_mode=WAL")
+            _parents(conn, len(reports), "?")
+            _best(out, name, n_cells / bench_plain(conn, plain_rows(reports, 1), "?", per_report))
+            conn.close()
+        path = tmp / f"all{k}.sqlite"
+        with Store(f"sqlite:///{path}"):
+            pass
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA journal_mode=WAL")
+        _best(out, "plain_all", n_cells / bench_plain_all(conn, all_rows(reports, 1), "?"))
+        conn.close()
+    return out
+
+
+def run_postgres(reports: list, pg_url: str, rounds: int) -> Optional[dict[str, float]]:
+    import psycopg
+    admin = create_engine(pg_url, connect_args={"connect_timeout": 3})
+    schemas = [f"bench_{uuid.uuid4().hex[:10]}" for _ in range(4 * rounds)]
+    try:
+        with admin.begin() as conn:
+            for s in schemas:
+                conn.execute(text(f'CREATE SCHEMA "{s}"'))
+    except Exception as exc:  # no server: say so, bench SQLite only
+        print(f"PostgreSQL at {pg_url} unreachable: {type(exc).__name__}", file=sys.stderr)
+        return None
+    n_cells = sum(len(r.cells) for _, r in reports)
+    try:
+        out: dict[str, float] = {}
+        dsn = admin.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        for k in range(rounds):
+            store_schema, all_schema, *plain_schemas = schemas[4 * k:4 * k + 4]
+            _best(out, "store", n_cells / bench_store(f"{pg_url}?options=-csearch_path%3D{store_schema}", reports))
+            for schema, (name, per_report) in zip(plain_schemas, (("plain", True), ("plain_one_tx", False))):
+                with Store(f"{pg_url}?options=-csearch_path%3D{schema}"):
+                    pass
+                with psycopg.connect(dsn, options=f"-csearch_path={schema}") as conn:
+                    _parents(conn, len(reports), "%s")
+                    _best(out, name, n_cells / bench_plain(conn, plain_rows(reports, 1), "%s", per_report))
+            with Store(f"{pg_url}?options=-csearch_path%3D{all_schema}"):
+                pass
+            with psycopg.connect(dsn, options=f"-csearch_path={all_schema}") as conn:
+                _best(out, "plain_all", n_cells / bench_plain_all(conn, all_rows(reports, 1), "%s"))
+        return out
+    finally:
+        with admin.begin() as conn:
+            for s in schemas:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{s}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reports", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--pg", default=PG_URL, help="PostgreSQL URL (a throwaway schema is used)")
+    args = ap.parse_args()
+    reports = [make_report(i) for i in range(args.reports)]
+    cells_per_report = len(reports[0][1].cells)
+    figures: dict[str, Any] = {"reports": args.reports, "cells_per_report": cells_per_report,
+                               "rounds": args.rounds}
+    with tempfile.TemporaryDirectory() as tmp:
+        figures["sqlite"] = run_sqlite(reports, Path(tmp), args.rounds)
+    pg = run_postgres(reports, args.pg, args.rounds)
+    if pg:
+        figures["postgresql"] = pg
+    print(f"{args.reports} reports x {cells_per_report} cells")
+    print(f"{'backend':12} {'Store.save':>11} {'plain':>9} {'plain_all':>10} {'plain_1tx':>10} "
+          f"{'ratio':>6} {'ratio_all':>9}  (cells/s; ratio = Store.save / plain)")
+    for backend in ("sqlite", "postgresql"):
+        f = figures.get(backend)
+        if not f:
+            continue
+        f["ratio"] = f["store"] / f["plain"]
+        f["ratio_all"] = f["store"] / f["plain_all"]
+        print(f"{backend:12} {f['store']:11.0f} {f['plain']:9.0f} {f['plain_all']:10.0f} "
+              f"{f['plain_one_tx']:10.0f} {f['ratio']:6.2f} {f['ratio_all']:9.2f}")
+    print(json.dumps({k: ({kk: round(vv, 2) for kk, vv in v.items()} if isinstance(v, dict) else v)
+                      for k, v in figures.items()}))
+
+
+if __name__ == "__main__":
+    main()
