@@ -27,7 +27,11 @@ DEFAULT_DB = f"sqlite:///{ROOT / 'data' / 'demo.sqlite'}"
 # Below the Linux ephemeral range (32768+), so no client socket holds it by chance.
 DEMO_PORT = 28341
 DEMO_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO",
-                 "LOG_FILE_APPEND": "False"}
+                 "LOG_FILE_APPEND": "False",
+                 # The simulated portal is on 127.0.0.1, which the project settings do not allow.
+                 "GOVREPORTS_ALLOWED_HOSTS": "*.gov.cn,127.0.0.1",
+                 # Not data/crawl-summary.json: the next real crawl compares itself with that one.
+                 "GOVREPORTS_SUMMARY_FILE": str(ROOT / "data" / "demo-summary.json")}
 
 
 class DemoError(RuntimeError):
@@ -89,6 +93,8 @@ def summarise(stats: dict[str, Any], totals: dict[str, int], counts: dict[str, i
         "new": stat("govreports/stored_new"),
         "changed": stat("govreports/stored_changed"),
         "unchanged": stat("govreports/stored_unchanged"),
+        # Reports stored by an earlier run and not fetched again (govreports.incremental).
+        "skipped_known": stat("govreports/skipped_known"),
         "dropped": stat("item_dropped_count"),
         "blocked": blocked,
         "offsite_links": stat("govreports/offsite"),
@@ -141,6 +147,7 @@ def format_summary(s: dict[str, Any]) -> str:
         f"{s['offsite_links']}; forbidden by robots.txt: {s['robots_forbidden']}",
         f"  stored   {s['new']} new, {s['changed']} changed, {s['unchanged']} unchanged this run"
         + (f", {s['dropped']} dropped" if s["dropped"] else "")
+        + (f"; {s['skipped_known']} stored before, not fetched again" if s["skipped_known"] else "")
         + f"; {s['reports_stored']} reports in {s['db_url']}",
         f"  parsed   {s['cells']} cells, {s['warnings']} warnings, {s['failed_checks']} failed checks",
     ]

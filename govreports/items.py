@@ -5,6 +5,7 @@ response headers that matter; pipelines fill `document` and `result` step by ste
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Optional
@@ -13,6 +14,12 @@ from govreports.model import ParseResult
 
 # Only these response headers are kept: they decide decoding and tell whether a page changed.
 KEPT_HEADERS = ("content-type", "content-length", "last-modified", "etag", "content-disposition")
+# What a platform's list says about a report beyond its title (gkmlpt's JSON articles: 索引号,
+# 文号, 发布机构, dates), as [[label, value], ...] JSON under this key of ReportPage.headers. The
+# parser merges these pairs after the page's own header (govreports.parse.start), so the page
+# wins where both give a label. Kept with the response headers because those travel with the
+# bytes everywhere (raw_pages, dead letters, re-parses), so a re-parse sees what the crawl saw.
+LISTING_HEADER = "x-govreports-listing-header"
 
 
 def utc_now() -> str:
@@ -33,6 +40,25 @@ def kept_headers(headers: Any) -> dict[str, str]:
         if value:
             out[name] = str(value)
     return out
+
+
+def with_listing_header(headers: dict[str, str], pairs: Any) -> dict[str, str]:
+    """`headers` plus the list's header pairs (LISTING_HEADER); unchanged when there are none."""
+    pairs = [[str(k), str(v)] for k, v in pairs or () if k and v not in (None, "")]
+    if not pairs:
+        return headers
+    return {**headers, LISTING_HEADER: json.dumps(pairs, ensure_ascii=False)}
+
+
+def listing_header(headers: Optional[dict[str, str]]) -> list[tuple[str, str]]:
+    """The list's header pairs carried in a page's headers, [] when there are none."""
+    raw = (headers or {}).get(LISTING_HEADER)
+    if not raw:
+        return []
+    try:
+        return [(str(k), str(v)) for k, v in json.loads(raw)]
+    except (ValueError, TypeError):
+        return []
 
 
 @dataclass

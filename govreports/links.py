@@ -77,6 +77,15 @@ class Link:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class ReportLink(Link):
+    """A report link with what the list itself says about the report, where a platform's list
+    carries more than a title (gkmlpt's JSON articles): header pairs under the labels a report
+    page would show (索引号, 文号, 发布机构, 成文日期, 发布日期), and files the list names."""
+    header: tuple[tuple[str, str], ...] = ()
+    files: tuple[Link, ...] = ()
+
+
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
 
 
@@ -119,6 +128,23 @@ def is_attachment_url(url: str) -> bool:
     return attachment_in_viewer(url) is not None
 
 
+_FILE_NAME = re.compile(r"\.(?:" + "|".join(e[1:] for e in ATTACHMENT_EXTENSIONS) + r")$", re.I)
+_DOWNLOAD_SCRIPT = re.compile(r"down(?:load|file)[^/]*\.(?:jsp|php|aspx?|do)$", re.I)
+
+
+def is_download_link(url: str, title: Optional[str] = "") -> bool:
+    """A download script's link whose file is named in its query or its text, not its path:
+    Hanweb `/module/download/downfile.jsp?classid=0&filename=2101291642.pdf`, VSB
+    `/system/_content/download.jsp?urltype=news.DownloadAttachUrl&owner=…&wbfileid=…` with the
+    text "…年度报告.pdf"."""
+    parsed = urlparse(url)
+    if not _DOWNLOAD_SCRIPT.search(parsed.path):
+        return False
+    names = [v for vs in parse_qs(parsed.query).values() for v in vs]
+    names.append(normalize_title(title).strip("【】[]()（）"))
+    return any(_FILE_NAME.search(n.strip()) for n in names if n)
+
+
 def attachment_in_viewer(url: str) -> Optional[str]:
     """The file behind a 全真版 viewer link (/generic2/web/viewer.html?file=/…/x.pdf)."""
     for value in parse_qs(urlparse(url).query).get("file", []):
@@ -142,7 +168,9 @@ def same_directory(url: str, other: str) -> bool:
 
 # --- hosts ----------------------------------------------------------------------------------
 
-DEFAULT_ALLOWED_HOSTS = ("*.gov.cn", "127.0.0.1", "localhost")
+# Loopback hosts are not here: the tests and the offline demo name 127.0.0.1 in their own
+# settings (GOVREPORTS_ALLOWED_HOSTS), so a production crawl never follows a link to itself.
+DEFAULT_ALLOWED_HOSTS = ("*.gov.cn",)
 
 
 def host_of(url: str) -> str:

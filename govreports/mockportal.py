@@ -10,18 +10,29 @@ and status from manifest.json, so a GBK page stays GBK bytes.
         portal.url("/zwgk/zfxxgk/zfxxgknb/")    # http://127.0.0.1:<free port>/zwgk/…
         portal.hits["/robots.txt"]              # how often a path was requested
 
+Other platforms' portals (tests/platform_sites.py) are served by the same class from `routes`:
+a URL path mapped to a function of the request (`Hit`: path, query, how many times this path was
+asked for) that returns an `Answer` (status, type, body, headers, and a delay before answering,
+for timeouts). Routes come before the files; `site_dir=None` serves routes only. `hits_full`
+counts path+query (list APIs differ only in their query) and `hit_log` keeps the time of each.
+A TLS ClientHello is answered by closing the connection, as a host with broken https does, so
+`https://127.0.0.1:<port>/…` fails its handshake where `http://` on the same port works.
+
 `python -m govreports.mockportal [--port N]` serves it until Ctrl-C.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import socket
 import threading
+import time
 from collections import Counter
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Optional, Union
-from urllib.parse import unquote, urlsplit
+from typing import Any, Callable, Optional, Union
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 SITE_DIR = Path(__file__).with_name("demo_site")
 NOT_FOUND = b"<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body></html>"
@@ -31,17 +42,49 @@ def load_manifest(site_dir: Union[str, Path] = SITE_DIR) -> dict[str, Any]:
     return json.loads((Path(site_dir) / "manifest.json").read_text(encoding="utf-8"))
 
 
+@dataclass
+class Hit:
+    """A request to a route: its path, its query, and the how-manieth request to this path."""
+    path: str
+    query: dict[str, str]
+    n: int
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    # Seconds to wait before answering: longer than the client's timeout makes a timeout.
+    delay: float = 0.0
+
+
+Route = Callable[[Hit], Answer]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (timeout, TLS probe) is part of the simulation
+
+
 class MockPortal:
     """The simulated portal. `start()` binds a free port on 127.0.0.1 and serves from a
     background thread; `stop()` shuts it down. Also a context manager."""
 
-    def __init__(self, site_dir: Union[str, Path] = SITE_DIR, host: str = "127.0.0.1",
-                 port: int = 0):
-        self.site_dir = Path(site_dir)
-        self.manifest = load_manifest(self.site_dir)
+    def __init__(self, site_dir: Union[str, Path, None] = SITE_DIR, host: str = "127.0.0.1",
+                 port: int = 0, routes: Optional[dict[str, Route]] = None):
+        self.site_dir = Path(site_dir) if site_dir is not None else None
+        self.manifest = load_manifest(self.site_dir) if self.site_dir is not None else {"pages": {}}
         self.pages: dict[str, dict] = self.manifest["pages"]
+        self.routes: dict[str, Route] = dict(routes or {})
         self.host, self.port = host, port
         self.hits: Counter[str] = Counter()
+        self.hits_full: Counter[str] = Counter()
+        self.hit_log: list[tuple[float, str]] = []
+        self.tls_refused = 0
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -51,10 +94,11 @@ class MockPortal:
     def start(self) -> "MockPortal":
         if self._server is not None:
             return self
-        self._server = ThreadingHTTPServer((self.host, self.port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.port), self._handler_class())
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        # A short poll interval: stop() waits for it, and the tests stop many portals.
+        server = self._server
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
                                         name=f"mockportal:{self.port}", daemon=True)
         self._thread.start()
         return self
@@ -98,15 +142,28 @@ class MockPortal:
         path = unquote(urlsplit(path).path) or "/"
         return path + "index.html" if path.endswith("/") else path
 
-    def _answer(self, raw_path: str) -> tuple[int, str, bytes]:
+    def _answer(self, raw_path: str) -> Answer:
         key = self._key(raw_path)
+        parts = urlsplit(raw_path)
+        path = unquote(parts.path) or "/"
         with self._lock:
-            self.hits[urlsplit(raw_path).path] += 1
+            self.hits[parts.path] += 1
+            self.hits_full[parts.path + ("?" + parts.query if parts.query else "")] += 1
+            self.hit_log.append((time.monotonic(), raw_path))
+            n = self.hits[parts.path]
+        route = self.routes.get(path)
+        if route is not None:
+            return route(Hit(path, dict(parse_qsl(parts.query)), n))
         entry = self.pages.get(key)
-        if entry is None:
-            return 404, "text/html; charset=iso-8859-1", NOT_FOUND
+        if entry is None or self.site_dir is None:
+            return Answer(404, "text/html; charset=iso-8859-1", NOT_FOUND)
         body = (self.site_dir / "site" / entry["file"]).read_bytes()
-        return int(entry.get("status", 200)), entry["content_type"], body
+        return Answer(int(entry.get("status", 200)), entry["content_type"], body)
+
+    def times(self, path: str) -> list[float]:
+        """When each request for this path (query ignored) came in, monotonic seconds."""
+        with self._lock:
+            return [t for t, raw in self.hit_log if urlsplit(raw).path == path]
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         portal = self
@@ -114,14 +171,31 @@ class MockPortal:
         class Handler(BaseHTTPRequestHandler):
             server_version = "TRS-Mock/1.0"
 
+            def handle(self) -> None:
+                # 0x16: a TLS handshake record. Closing on it is what a host whose https is
+                # broken looks like to a client.
+                try:
+                    first = self.request.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    return
+                if first == b"\x16":
+                    with portal._lock:
+                        portal.tls_refused += 1
+                    return
+                super().handle()
+
             def _send(self, with_body: bool) -> None:
-                status, ctype, body = portal._answer(self.path)
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                answer = portal._answer(self.path)
+                if answer.delay:
+                    time.sleep(answer.delay)
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 if with_body:
-                    self.wfile.write(body)
+                    self.wfile.write(answer.body)
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 self._send(True)

@@ -11,7 +11,7 @@ from typing import Optional
 
 from govreports import checks, header, tables
 from govreports.documents import Document, read_document
-from govreports.items import ReportPage
+from govreports.items import ReportPage, listing_header
 from govreports.model import Division, ParseResult, Source
 
 
@@ -24,6 +24,8 @@ def read(page: ReportPage) -> Document:
 def start(page: ReportPage) -> tuple[Document, ParseResult]:
     """Read the page and open its result, carrying over what reading it warned about."""
     doc = read(page)
+    # What the portal's list said about the page (gkmlpt's JSON) fills gaps in its own header.
+    doc.header_pairs.extend(listing_header(page.headers))
     result = ParseResult(source=Source(
         url=page.url if not page.path else None, path=page.path,
         sha256=hashlib.sha256(page.body).hexdigest(),

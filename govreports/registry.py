@@ -44,7 +44,7 @@ class Portal:
     @property
     def hosts(self) -> tuple[str, ...]:
         """The column's own host and the extra hosts the row names."""
-        return (host_of(self.column_url), *self.allowed_hosts)
+        return tuple(dict.fromkeys((host_of(self.column_url), *self.allowed_hosts)))
 
 
 def _province_key(name: str) -> str:

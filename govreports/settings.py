@@ -23,6 +23,11 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+# Retries wait RETRY_BACKOFF_BASE * 2**(n-1) s before the n-th one, at most RETRY_BACKOFF_MAX
+# (govreports.fetching.BackoffRetryMiddleware); 5xx, 408, 429 and timeouts are retried, anti-bot
+# answers (403, 412, 418, 521) are not.
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
 DOWNLOAD_TIMEOUT = 60
 # Reports are small; a body beyond this is refused rather than parsed (attachments included).
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
@@ -61,10 +66,76 @@ ITEM_PIPELINES = {
     "pipelines.sql.SqlPipeline": 800,
 }
 
-# Hosts the crawl may follow (govreports.links.HostPolicy): *.gov.cn and every host under it,
-# plus the loopback names the tests and the offline demo serve on. Spam mirrors copy gov pages
-# under the same paths on other hosts. Registry rows add their own hosts (allowed_hosts column).
-GOVREPORTS_ALLOWED_HOSTS = ["*.gov.cn", "127.0.0.1", "localhost"]
+# Hosts the crawl may follow (govreports.links.HostPolicy): *.gov.cn and every host under it.
+# Spam mirrors copy gov pages under the same paths on other hosts. Registry rows add their own
+# hosts (allowed_hosts column), `-a column=URL` its host; the tests and the offline demo add
+# 127.0.0.1 in their own settings. A redirect off these hosts is dropped and recorded.
+GOVREPORTS_ALLOWED_HOSTS = ["*.gov.cn"]
+
+# Fetching right (govreports.fetching): off-site redirects dropped and recorded, https -> http
+# when a host's TLS fails, retries with backoff.
+DOWNLOADER_MIDDLEWARES = {
+    "govreports.fetching.OffsiteRedirectMiddleware": 605,
+    "govreports.fetching.OffsiteMetaRefreshMiddleware": 585,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "govreports.fetching.BackoffRetryMiddleware": 550,
+    "govreports.fetching.HttpFallbackMiddleware": 560,
+}
+GOVREPORTS_HTTP_FALLBACK = True
+# Anti-bot answers, off-site redirects, failures and fallbacks: a fetch_log row each, stats and a
+# close summary per portal (govreports.fetchlog).
+EXTENSIONS = {"govreports.fetchlog.FetchLog": 500}
+# Skip report pages already stored and stop paging a column at a page with nothing new
+# (govreports.incremental); `-a refresh=1` fetches everything for one run.
+GOVREPORTS_INCREMENTAL = True
 # When set, the annual_reports spider writes its crawl stats there as JSON on closing (the demo
 # and the tests read them from a subprocess crawl).
 GOVREPORTS_STATS_FILE = None
+
+# --- monitoring (govreports.monitor) -------------------------------------------------------------
+# Per-portal summary of every crawl, JSON; also read back as "the previous crawl" by the next one.
+# `python -m govreports crawl` exits non-zero on its alerts (stored nothing, block rate jump). The
+# environment variable of the same name replaces this default (the test suite points it away).
+GOVREPORTS_SUMMARY_FILE = os.environ.get("GOVREPORTS_SUMMARY_FILE", "data/crawl-summary.json")
+# Alert when blocked/responses rose by this much (absolute) over the previous crawl of the same
+# scope, both crawls having at least this many responses (a few answers make no rate).
+GOVREPORTS_BLOCK_RATE_JUMP = 0.10
+GOVREPORTS_BLOCK_RATE_MIN_RESPONSES = 20
+# Portals listed one per line in the log at the end (all of them are in the file).
+GOVREPORTS_SUMMARY_LOG_PORTALS = 50
+# A progress line (reports stored, blocked, queued) this often, beside Scrapy's own stats line.
+GOVREPORTS_PROGRESS_INTERVAL = 300
+LOGSTATS_INTERVAL = 60.0
+
+# --- distributed mode (govreports.distributed) ---------------------------------------------------
+# Off: one process, Scrapy's scheduler. On (-s GOVREPORTS_DISTRIBUTED=1 or -a distributed=1): the
+# queue and duplicate filter live in Redis at REDIS_URL and workers store into one shared database.
+GOVREPORTS_DISTRIBUTED = False
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Keys are "<prefix>:annual_reports:…"; two crawls that must not share a queue differ here.
+GOVREPORTS_REDIS_PREFIX = "govreports"
+# Default "<hostname>-<pid>"; unique among the live workers of a crawl.
+GOVREPORTS_WORKER_ID = None
+# A worker silent this long is dead and its in-flight requests go back to the queue. Above the
+# longest blocking step (parsing a large PDF), or a slow worker's requests are done twice.
+GOVREPORTS_WORKER_TIMEOUT = 120
+# Heartbeat, recovery and queue polling interval of a worker.
+GOVREPORTS_POLL_INTERVAL = 1.0
+# A worker closes after the crawl had an empty queue and nothing in flight this long.
+GOVREPORTS_MAX_IDLE = 30
+# After a crawl finished, workers starting within this time do not start it again.
+GOVREPORTS_FINISHED_HOLD = 6 * 3600
+# Only queue the start requests and stop (python -m govreports seed).
+GOVREPORTS_SEED_ONLY = False
+# Set by `python -m govreports crawl` so it can tell its own summary from an older one.
+GOVREPORTS_RUN_ID = None
+
+# Added to any ADDONS / EXTENSIONS / SPIDER_MIDDLEWARES set above; each of these is off unless its
+# setting turns it on (NotConfigured).
+ADDONS = {**globals().get("ADDONS", {}), "govreports.distributed.DistributedAddon": 0}
+EXTENSIONS = {**globals().get("EXTENSIONS", {}),
+              "govreports.distributed.DistributedWorker": 100,
+              "govreports.monitor.CrawlSummary": 200,
+              "govreports.monitor.Progress": 300}
+SPIDER_MIDDLEWARES = {**globals().get("SPIDER_MIDDLEWARES", {}),
+                      "govreports.distributed.DistributedStart": 10}

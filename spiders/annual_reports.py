@@ -8,11 +8,19 @@
                                                       platform detected (-a platform= to force),
                                                       -a code= adds the county's registry row
     scrapy crawl annual_reports -a url=URL            exactly one report page (http(s) or file://)
+    … -a refresh=1                                    fetch reports already stored too
 
 The spider is thin: where lists, reports, pagers and attachments are is the platform adapter's
 business (spiders/platforms), which links are reports and which hosts may be followed is
 govreports.links, and what an anti-bot answer looks like is govreports.antibot. A report is
 yielded once, as a ReportPage, after its attachments were fetched by chained requests.
+
+A list's pages are fetched one after another: each list request carries the pages still ahead
+(`ahead`) and those already seen (`seen`), so a crawl run resumed from a JOBDIR goes on where it
+stopped, and an incremental run (govreports.incremental) skips reports already stored and stops
+a column at the first page that holds only those. Anti-bot answers, failures after retries and
+off-site redirects are recorded per URL in the fetch log (govreports.fetchlog), never stored as
+reports. Callbacks are spider methods and cb_kwargs plain data, so every request pickles.
 """
 from __future__ import annotations
 
@@ -22,11 +30,18 @@ from typing import Any, Iterator, Optional
 from urllib.parse import unquote, urlparse
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 
-from govreports.antibot import REASONS, blocked_reason
-from govreports.items import Attachment, ReportPage, kept_headers, utc_now
-from govreports.links import DEFAULT_ALLOWED_HOSTS, HostPolicy, Link, host_of, parse_host_list
+from govreports.antibot import BLOCKING_STATUSES, REASONS, blocked_reason
+from govreports.config import database_url
+from govreports.fetching import OffsiteRedirect
+from govreports.fetchlog import META_PORTAL, META_ROLE, portal_stat, report_fetch
+from govreports.incremental import KnownReports
+from govreports.items import Attachment, ReportPage, kept_headers, utc_now, with_listing_header
+from govreports.links import (DEFAULT_ALLOWED_HOSTS, HostPolicy, Link, ReportLink, host_of,
+                              parse_host_list)
 from govreports.registry import PLATFORMS, Portal, RegistryError, load_registry
 from spiders.platforms import PlatformAdapter, adapter_for, detect
 
@@ -36,15 +51,25 @@ MAX_COLUMN_HOPS = 2
 STAT = "govreports/"
 
 
+def _flag(value: Any) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _meta(portal_code: Optional[str], role: str) -> dict[str, Any]:
+    return {META_PORTAL: portal_code, META_ROLE: role}
+
+
 class AnnualReportsSpider(scrapy.Spider):
     name = "annual_reports"
     # Anti-bot answers must reach the callbacks to be recorded with their reason.
-    handle_httpstatus_list = [412, 521]
+    handle_httpstatus_list = list(BLOCKING_STATUSES)
 
     def __init__(self, province: Optional[str] = None, code: Optional[str] = None,
                  registry: Optional[str] = None, column: Optional[str] = None,
-                 url: Optional[str] = None, platform: Optional[str] = None, **kwargs: Any):
+                 url: Optional[str] = None, platform: Optional[str] = None,
+                 refresh: Optional[str] = None, **kwargs: Any):
         super().__init__(**kwargs)
+        self.refresh = _flag(refresh)
         if url and (column or province or code or registry):
             raise ValueError("-a url= fetches one page; it does not combine with "
                              "column/province/code/registry")
@@ -65,7 +90,8 @@ class AnnualReportsSpider(scrapy.Spider):
                     self.portals[portal.code] = portal
             except RegistryError as exc:
                 raise ValueError(str(exc)) from exc
-        self.list_pages: dict[str, int] = {}
+        # Report URLs skipped as stored, so one listed on two pages is counted once.
+        self.skipped: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -79,6 +105,9 @@ class AnnualReportsSpider(scrapy.Spider):
         spider.hosts = HostPolicy(patterns).extended(extra)
         # Offsite filtering by Scrapy too, so a redirect to a mirror host is dropped.
         spider.allowed_domains = spider.hosts.domains()
+        incremental = (crawler.settings.getbool("GOVREPORTS_INCREMENTAL", True)
+                       and not spider.refresh and not spider.single_url)
+        spider.known = KnownReports(database_url(crawler.settings)) if incremental else None
         return spider
 
     # --- start ------------------------------------------------------------------------------
@@ -90,6 +119,7 @@ class AnnualReportsSpider(scrapy.Spider):
     def _start_requests(self) -> Iterator[Request]:
         if self.single_url:
             yield Request(self.single_url, callback=self.parse_report, dont_filter=True,
+                          errback=self.report_failed, meta=_meta(None, "report"),
                           cb_kwargs=dict(portal_code=None, platform=AUTO, list_url=None,
                                          title_hint=None))
             return
@@ -109,83 +139,148 @@ class AnnualReportsSpider(scrapy.Spider):
                                          hops=0, dont_filter=True)
 
     def _list_request(self, url: str, code: Optional[str], platform: str, in_column: bool,
-                      hops: int, dont_filter: bool = False) -> Request:
-        return Request(url, callback=self.parse_list, dont_filter=dont_filter,
-                       cb_kwargs=dict(portal_code=code, platform=platform,
-                                      in_column=in_column, hops=hops))
+                      hops: int, dont_filter: bool = False, ahead: Optional[list[str]] = None,
+                      seen: Optional[list[str]] = None) -> Request:
+        return Request(url, callback=self.parse_list, errback=self.list_failed,
+                       dont_filter=dont_filter, meta=_meta(code, "list"),
+                       cb_kwargs=dict(portal_code=code, platform=platform, in_column=in_column,
+                                      hops=hops, ahead=list(ahead or ()), seen=list(seen or ())))
 
     # --- list pages ------------------------------------------------------------------------
 
     def _adapter(self, platform: str, response: TextResponse) -> PlatformAdapter:
         if platform == AUTO:
             return detect(response.url, response.text)
-        return adapter_for(platform)[0]
+        return adapter_for(platform, response.url, response.text)[0]
 
     def parse_list(self, response: Response, portal_code: Optional[str], platform: str,
-                   in_column: bool, hops: int) -> Iterator[Request]:
-        if self._blocked(response) or not self._is_text(response):
+                   in_column: bool, hops: int, ahead: Optional[list[str]] = None,
+                   seen: Optional[list[str]] = None) -> Iterator[Request]:
+        ahead, seen = list(ahead or ()), [*(seen or ()), response.url]
+        # A WAF answers every page of a list alike: the rest of this list is not asked for.
+        if self._blocked(response, portal_code) or not self._is_text(response):
             return
         stats = self.crawler.stats
         stats.inc_value(f"{STAT}list_pages")
-        key = portal_code or "column"
-        self.list_pages[key] = self.list_pages.get(key, 0) + 1
-        adapter = self._adapter(platform, response)
+        stats.inc_value(portal_stat(portal_code, "list_pages"))
+        page = _as_requested(response)
+        adapter = self._adapter(platform, page)
         if platform == AUTO:
             stats.inc_value(f"{STAT}detected/{adapter.platform}")
-        in_column = in_column or adapter.is_annual_column(response)
+            if adapter.platform != "generic":
+                # The rest of this column is that platform's (its API pages detect nothing).
+                platform = adapter.platform
+        in_column = in_column or adapter.is_annual_column(page)
 
-        for link in adapter.report_links(response, in_column=in_column):
-            if self._follow(link.url, "report"):
-                stats.inc_value(f"{STAT}report_links")
-                yield Request(link.url, callback=self.parse_report, priority=5,
-                              cb_kwargs=dict(portal_code=portal_code, platform=platform,
-                                             list_url=response.url, title_hint=link.title))
+        links = [link for link in adapter.report_links(page, in_column=in_column)
+                 if self._follow(link.url, "report")]
+        known = self.known.known(link.url for link in links) if self.known else set()
+        for link in links:
+            if link.url in known:
+                if link.url not in self.skipped:
+                    self.skipped.add(link.url)
+                    stats.inc_value(f"{STAT}skipped_known")
+                    stats.inc_value(portal_stat(portal_code, "skipped_known"))
+                continue
+            stats.inc_value(f"{STAT}report_links")
+            yield self._report_request(link, portal_code, platform, response.url)
 
-        if self.list_pages[key] < adapter.max_list_pages:
-            for url in adapter.next_pages(response):
-                if self._follow(url, "list page"):
-                    yield self._list_request(url, portal_code, platform, in_column, hops)
+        for url in adapter.next_pages(page):
+            if url not in seen and url not in ahead and self._follow(url, "list page"):
+                ahead.append(url)
+        if links and len(known) == len(links):
+            # Lists are newest first: a page of reports all stored means the rest are too.
+            if ahead:
+                stats.inc_value(f"{STAT}paging_stopped")
+                self.logger.info("%s: every report on %s is stored; %d further list page(s) "
+                                 "not fetched", portal_code or "column", response.url, len(ahead))
+        else:
+            yield from self._next_list_page(portal_code, platform, in_column, hops, ahead, seen,
+                                            adapter.max_list_pages)
         if hops < MAX_COLUMN_HOPS and not in_column:
-            for url in adapter.column_links(response):
+            for url in adapter.column_links(page):
                 if self._follow(url, "column"):
                     yield self._list_request(url, portal_code, platform, True, hops + 1)
 
+    def _next_list_page(self, portal_code: Optional[str], platform: str, in_column: bool,
+                        hops: int, ahead: list[str], seen: list[str],
+                        max_pages: int) -> Iterator[Request]:
+        ahead = [url for url in ahead if url not in seen]
+        if ahead and len(seen) < max_pages:
+            yield self._list_request(ahead[0], portal_code, platform, in_column, hops,
+                                     ahead=ahead[1:], seen=seen)
+
+    def list_failed(self, failure) -> Iterator[Request]:
+        """A list page that failed after its retries: recorded, and the list goes on to its next
+        page unless the platform says a missing page ends it."""
+        request = failure.request
+        kw = request.cb_kwargs
+        self._record_failure(failure)
+        adapter = PlatformAdapter() if kw["platform"] == AUTO else adapter_for(kw["platform"])[0]
+        if adapter.continue_after_missing_page:
+            yield from self._next_list_page(kw["portal_code"], kw["platform"], kw["in_column"],
+                                            kw["hops"], list(kw.get("ahead") or ()),
+                                            [*(kw.get("seen") or ()), request.url],
+                                            adapter.max_list_pages)
+
     # --- report pages and attachments ------------------------------------------------------
 
+    def _report_request(self, link: Link, portal_code: Optional[str], platform: str,
+                        list_url: str) -> Request:
+        extra = link if isinstance(link, ReportLink) else ReportLink(link.url, link.title)
+        return Request(link.url, callback=self.parse_report, errback=self.report_failed,
+                       priority=5, meta=_meta(portal_code, "report"),
+                       cb_kwargs=dict(portal_code=portal_code, platform=platform,
+                                      list_url=list_url, title_hint=link.title,
+                                      listing=[list(p) for p in extra.header],
+                                      files=[[f.url, f.title] for f in extra.files]))
+
     def parse_report(self, response: Response, portal_code: Optional[str], platform: str,
-                     list_url: Optional[str], title_hint: Optional[str]) -> Iterator[Any]:
-        if self._blocked(response):
+                     list_url: Optional[str], title_hint: Optional[str],
+                     listing: Optional[list[list[str]]] = None,
+                     files: Optional[list[list[str]]] = None) -> Iterator[Any]:
+        if self._blocked(response, portal_code):
             return
         path = _local_path(response.url)
-        item = ReportPage(url=response.url, body=response.body,
-                          headers=kept_headers(response.headers), status=response.status,
-                          fetched_at=utc_now(), path=path, portal_code=portal_code,
-                          list_url=list_url, title_hint=title_hint or None)
-        pending: list[Link] = []
+        headers = with_listing_header(kept_headers(response.headers), listing)
+        item = ReportPage(url=response.url, body=response.body, headers=headers,
+                          status=response.status, fetched_at=utc_now(), path=path,
+                          portal_code=portal_code, list_url=list_url,
+                          title_hint=title_hint or None)
+        pending: dict[str, Link] = {}
         # A saved page's relative attachment links point nowhere useful: only live pages.
         if self._is_text(response, quiet=True) and path is None:
             adapter = self._adapter(platform, response)
-            pending = [a for a in adapter.attachment_links(response)
-                       if a.url != response.url and self._follow(a.url, "attachment")]
-        yield from self._next_attachment(item, pending)
+            for a in adapter.attachment_links(response):
+                pending.setdefault(a.url, a)
+        # Files the list named (gkmlpt's attachment[]), whether or not the page links them.
+        for url, name in files or ():
+            pending.setdefault(url, Link(url, name))
+        todo = [a for a in pending.values()
+                if a.url != response.url and self._follow(a.url, "attachment")]
+        yield from self._next_attachment(item, todo)
+
+    def report_failed(self, failure) -> None:
+        self._record_failure(failure)
 
     def _next_attachment(self, item: ReportPage, pending: list[Link]) -> Iterator[Any]:
         if not pending:
             self.crawler.stats.inc_value(f"{STAT}reports")
+            self.crawler.stats.inc_value(portal_stat(item.portal_code, "reports"))
             yield item
             return
         link, rest = pending[0], pending[1:]
         # dont_filter: a file shared by two reports must reach both, or the chain would stall
         # in the duplicate filter and the report never be yielded.
         yield Request(link.url, callback=self.parse_attachment, errback=self.attachment_failed,
-                      dont_filter=True, priority=10,
+                      dont_filter=True, priority=10, meta=_meta(item.portal_code, "attachment"),
                       cb_kwargs=dict(item=item, pending=rest, name=link.title or None))
 
     def parse_attachment(self, response: Response, item: ReportPage, pending: list[Link],
                          name: Optional[str]) -> Iterator[Any]:
         if not self.hosts.allows(response.url):
             self._offsite(response.url, "attachment redirect")
-        elif not self._blocked(response):
+        elif not self._blocked(response, item.portal_code):
             item.attachments.append(Attachment(
                 url=response.url, body=response.body, headers=kept_headers(response.headers),
                 status=response.status, fetched_at=utc_now(), name=name))
@@ -197,6 +292,7 @@ class AnnualReportsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"{STAT}attachment_failed")
         self.logger.warning("attachment %s of %s not fetched: %s", request.url,
                             request.cb_kwargs["item"].url, failure.getErrorMessage())
+        self._record_failure(failure)
         yield from self._next_attachment(request.cb_kwargs["item"], request.cb_kwargs["pending"])
 
     # --- helpers ----------------------------------------------------------------------------
@@ -212,14 +308,35 @@ class AnnualReportsSpider(scrapy.Spider):
         self.logger.info("not following %s on host %s (not in the allow-list): %s", what,
                          host_of(url) or "-", url)
 
-    def _blocked(self, response: Response) -> bool:
+    def _blocked(self, response: Response, portal_code: Optional[str] = None) -> bool:
         reason = blocked_reason(response.status, response.body)
         if reason is None:
             return False
         self.crawler.stats.inc_value(f"{STAT}blocked/{reason}")
         self.logger.warning("anti-bot answer, not stored and not retried: %s (HTTP %d) at %s",
                             REASONS[reason], response.status, response.url)
+        request = response.request
+        if request is not None and META_PORTAL not in request.meta:
+            request = request.replace(meta={**request.meta, **_meta(portal_code, "report")})
+        report_fetch(self.crawler, request, "blocked", reason, url=response.url,
+                     status=response.status, size=len(response.body))
         return True
+
+    def _record_failure(self, failure) -> None:
+        """A request that ended in an error after its retries, in the fetch log."""
+        exc, request = failure.value, failure.request
+        if isinstance(exc, OffsiteRedirect):
+            return  # recorded where it was dropped (govreports.fetching)
+        if isinstance(exc, HttpError):
+            status = exc.response.status
+            report_fetch(self.crawler, request, "failed", f"http_{status}", status=status,
+                         size=len(exc.response.body))
+        elif isinstance(exc, IgnoreRequest):
+            reason = "robots_txt" if "robots.txt" in str(exc) else "ignored"
+            report_fetch(self.crawler, request, "failed", reason, detail=str(exc))
+        else:
+            report_fetch(self.crawler, request, "failed", type(exc).__name__,
+                         detail=failure.getErrorMessage())
 
     def _is_text(self, response: Response, quiet: bool = False) -> bool:
         if isinstance(response, TextResponse):
@@ -230,12 +347,23 @@ class AnnualReportsSpider(scrapy.Spider):
         return False
 
     def closed(self, reason: str) -> None:
+        if self.known is not None:
+            self.known.close()
         # Callers that run the crawl in a subprocess (demo, tests) read the stats from here.
         out = self.crawler.settings.get("GOVREPORTS_STATS_FILE")
         if out:
             stats = dict(self.crawler.stats.get_stats(), finish_reason=reason)
             Path(out).write_text(json.dumps(stats, default=str, ensure_ascii=False, indent=1),
                                  encoding="utf-8")
+
+
+def _as_requested(response: Response) -> Response:
+    """The response under the URL as requested, fragment included: Scrapy drops the fragment,
+    and gkmlpt's `annualreport#<catid>` names the category there."""
+    request = response.request
+    if request is not None and "#" in request.url and request.url.split("#")[0] == response.url:
+        return response.replace(url=request.url)
+    return response
 
 
 def _local_path(url: str) -> Optional[str]:

@@ -21,8 +21,10 @@ import pytest
 from govreports.mockportal import MockPortal
 
 ROOT = Path(__file__).resolve().parents[1]
+# Loopback is allowed here, not in the project settings (a production crawl never needs it).
 FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "RETRY_ENABLED": "False",
-        "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": "False"}
+        "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": "False",
+        "GOVREPORTS_ALLOWED_HOSTS": "*.gov.cn,127.0.0.1"}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,9 @@ def run_crawl(tmp_path: Path, args: dict[str, str], settings: Optional[dict[str,
     code, the log, the crawl stats and (with collect=True, real pipelines off) the items."""
     stats_file = tmp_path / f"{name}-stats.json"
     items_file = tmp_path / f"{name}-items.jsonl"
-    s = dict(FAST, GOVREPORTS_STATS_FILE=str(stats_file), **(settings or {}))
+    # The summary goes beside the stats, never over data/crawl-summary.json of a real crawl.
+    s = {**FAST, "GOVREPORTS_STATS_FILE": str(stats_file),
+         "GOVREPORTS_SUMMARY_FILE": str(tmp_path / f"{name}-summary.json"), **(settings or {})}
     if collect:
         s["ITEM_PIPELINES"] = json.dumps({"tests.portal_fixtures.CollectPipeline": 100})
         s["COLLECT_ITEMS_FILE"] = str(items_file)

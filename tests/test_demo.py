@@ -28,8 +28,10 @@ def test_demo_twice_stores_every_report_once(tmp_path, capsys):
     assert first["blocked"] == {"rs_ts": 1} and first["robots_forbidden"] == 1
     assert first["errors"] == 0, open(first["log"], encoding="utf-8").read()[-3000:]
 
+    # The second run is incremental: the reports it finds stored are not fetched again.
     second = demo.run(out_dir=str(tmp_path / "out"), db_url=db, port=port)
-    assert (second["new"], second["changed"], second["unchanged"]) == (0, 0, len(REPORTS))
+    assert (second["new"], second["changed"], second["unchanged"]) == (0, 0, 0)
+    assert second["skipped_known"] == len(REPORTS)
     assert second["reports_stored"] == second["versions_stored"] == len(REPORTS)
 
     with open(second["csv"]["reports"], encoding="utf-8-sig", newline="") as fh:
@@ -37,7 +39,8 @@ def test_demo_twice_stores_every_report_once(tmp_path, capsys):
     assert sorted(r["title"] for r in rows) == sorted(REPORTS.values())
     assert second["cells"] > 0
     out = capsys.readouterr().out
-    assert "6 new, 0 changed, 0 unchanged" in out and "0 new, 0 changed, 6 unchanged" in out
+    assert "6 new, 0 changed, 0 unchanged" in out
+    assert "0 new, 0 changed, 0 unchanged this run; 6 stored before, not fetched again" in out
 
 
 def test_relative_sqlite_paths_are_resolved_against_the_callers_folder(tmp_path, monkeypatch):

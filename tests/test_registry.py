@@ -77,11 +77,16 @@ def test_filters_that_select_nothing_are_errors():
 
 
 def test_other_registry_file(tmp_path):
-    path = write(tmp_path, "350128,平潭县,福建省,福州市,trs,http://127.0.0.1:8000/zwgk/zfxxgk/zfxxgknb/,,")
+    # A loopback column (the simulated portal) is off *.gov.cn: the row names its host.
+    path = write(tmp_path, "350128,平潭县,福建省,福州市,trs,http://127.0.0.1:8000/zwgk/zfxxgk/zfxxgknb/,"
+                           "127.0.0.1,")
     (portal,) = load_registry(path)
     assert portal == Portal("350128", "平潭县", "福建省", "福州市", "trs",
-                            "http://127.0.0.1:8000/zwgk/zfxxgk/zfxxgknb/")
+                            "http://127.0.0.1:8000/zwgk/zfxxgk/zfxxgknb/", ("127.0.0.1",))
     assert portal.hosts == ("127.0.0.1",)
+    unnamed = write(tmp_path, "350128,平潭县,福建省,福州市,trs,http://127.0.0.1:8000/zwgk/,,")
+    with pytest.raises(RegistryError, match="127.0.0.1 is not"):
+        load_registry(unnamed)
 
 
 # --- validation ---------------------------------------------------------------------------

@@ -104,11 +104,12 @@ def test_attachment_links_on_a_report_page():
     assert TrsV1().attachment_links(site_page(COLUMN + "202202/t20220208_80613.htm")) == []
 
 
-def test_platforms_without_an_adapter_fall_back_to_generic():
-    for platform in ("hanweb", "gkmlpt", "vsb"):
+def test_every_registry_platform_has_its_adapter_and_others_fall_back_to_generic():
+    for platform in ("trs", "hanweb", "gkmlpt", "vsb", "generic"):
         adapter, exact = adapter_for(platform)
-        assert isinstance(adapter, GenericV1) and not exact
-    assert adapter_for("trs")[1]
+        assert exact and adapter.platform == platform
+    adapter, exact = adapter_for("wordpress")
+    assert isinstance(adapter, GenericV1) and not exact
 
 
 # --- the spider's host allow-list setting (no crawl needed) ---------------------------------
@@ -123,7 +124,9 @@ def test_allowed_hosts_setting_takes_effect():
 
     default = AnnualReportsSpider.from_crawler(get_crawler(AnnualReportsSpider),
                                                code="350128")
-    assert default.hosts.allows("http://localhost/x")
+    # Loopback only where the tests and the demo name it: never in a production crawl.
+    assert not default.hosts.allows("http://localhost/x")
+    assert not default.hosts.allows("http://127.0.0.1:9/x")
     assert not default.hosts.allows("http://saintpaulhem.com/x")
 
 
@@ -132,8 +135,8 @@ def test_registry_start_requests_use_each_portals_adapter():
     requests = list(spider._start_requests())
     assert [r.url for r in requests] == [p.column_url for p in spider.portals.values()]
     assert {r.cb_kwargs["portal_code"] for r in requests} == {"510522", "511423", "510727"}
-    # 洪雅 is a VSB portal: crawled with the generic adapter until VSB has one, and counted.
-    assert spider.crawler.stats.get_value("govreports/adapter_fallback/vsb") == 1
+    # 洪雅 is a VSB portal, crawled with the VSB adapter: no generic stand-in.
+    assert spider.crawler.stats.get_value("govreports/adapter_fallback/vsb") is None
 
     (one,) = spider_for(column=BASE + COLUMN, code="350128")._start_requests()
     assert one.url == BASE + COLUMN and one.cb_kwargs["portal_code"] == "350128"
@@ -154,7 +157,9 @@ def test_bad_arguments_are_refused():
 # --- the spider's callbacks, fed saved responses (no network) -------------------------------
 
 def spider_for(**kwargs) -> AnnualReportsSpider:
-    return AnnualReportsSpider.from_crawler(get_crawler(AnnualReportsSpider), **kwargs)
+    # No store behind these callbacks: the incremental check would open the default database.
+    crawler = get_crawler(AnnualReportsSpider, {"GOVREPORTS_INCREMENTAL": False})
+    return AnnualReportsSpider.from_crawler(crawler, **kwargs)
 
 
 def response(path: str, body: bytes = None, cls=HtmlResponse):
@@ -175,7 +180,11 @@ def test_list_callback_follows_reports_and_pages_on_allowed_hosts_only():
     assert {r.url for r in reports} == {BASE + COLUMN + "202402/t20240226_93001.htm",
                                         BASE + COLUMN + "202301/t20230131_91001.htm"}
     assert all(r.cb_kwargs["portal_code"] == "350128" for r in reports)
-    assert [r.url for r in pages] == [BASE + COLUMN + "index_1.html", BASE + COLUMN + "index_2.html"]
+    # One page at a time: the next, with the one after it carried along.
+    (page,) = pages
+    assert page.url == BASE + COLUMN + "index_1.html"
+    assert page.cb_kwargs["ahead"] == [BASE + COLUMN + "index_2.html"]
+    assert page.cb_kwargs["seen"] == [BASE + COLUMN + "index.html"]
     assert spider.crawler.stats.get_value("govreports/offsite") == 1
 
 
@@ -274,7 +283,7 @@ def test_registry_row_drives_the_crawl(mock_portal, tmp_path):
     registry = tmp_path / "registry.csv"
     registry.write_text(
         "code,name,province,prefecture,platform,column_url,allowed_hosts,note\n"
-        f"350128,平潭县,福建省,福州市,trs,{mock_portal.column_url},,mock\n"
+        f"350128,平潭县,福建省,福州市,trs,{mock_portal.column_url},127.0.0.1,mock\n"
         "130533,威县,河北省,邢台市,generic,http://www.weixian.gov.cn/,,not crawled here\n",
         encoding="utf-8")
     run = run_crawl(tmp_path, {"registry": str(registry), "province": "福建"}, collect=True)
@@ -301,11 +310,23 @@ def test_reports_are_stored_once_also_on_a_second_run(mock_portal, tmp_path):
     rows = stored(db)
     assert sorted(url for url, _ in rows) == sorted(mock_portal.url(p) for p in REPORTS)
 
+    # The second run is incremental: stored reports are not fetched again.
+    hits = {p: mock_portal.hits[p] for p in REPORTS}
     second = run_crawl(tmp_path, {"column": mock_portal.column_url}, db_url=f"sqlite:///{db}",
                        name="second")
     assert second.returncode == 0, second.log[-3000:]
-    assert second.stat("govreports/stored_new") == 0
-    assert second.stat("govreports/stored_unchanged") == len(REPORTS)
+    assert second.stat("govreports/stored_new") == second.stat("govreports/stored_unchanged") == 0
+    assert second.stat("govreports/skipped_known") == len(REPORTS)
+    assert {p: mock_portal.hits[p] for p in REPORTS} == hits
+    assert stored(db) == rows
+
+    # -a refresh=1 fetches them all again; the same content adds no version.
+    third = run_crawl(tmp_path, {"column": mock_portal.column_url, "refresh": "1"},
+                      db_url=f"sqlite:///{db}", name="third")
+    assert third.returncode == 0, third.log[-3000:]
+    assert third.stat("govreports/stored_new") == 0
+    assert third.stat("govreports/stored_unchanged") == len(REPORTS)
+    assert third.stat("govreports/skipped_known") == 0
     assert stored(db) == rows
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM report_versions").fetchone()[0] == len(REPORTS)

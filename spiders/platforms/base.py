@@ -17,14 +17,28 @@ and overrides only the hooks that differ from the generic behaviour:
     start_urls(portal) -> [url]         list pages to fetch first; default: the column URL
     report_links(page, in_column) -> [Link]
                                         report pages linked from a list page; the title rule is
-                                        govreports.links.is_report_title
-    next_pages(page) -> [url]           further pages of the same list
+                                        govreports.links.is_report_title. A ReportLink may add
+                                        what the list says about the report: `header` pairs
+                                        (索引号, 文号, 发布机构, 成文日期, 发布日期 …, merged into
+                                        the report's header after the page's own) and `files`
+                                        (fetched as the report's attachments)
+    next_pages(page) -> [url]           further pages of the same list, in reading order. The
+                                        spider fetches them one at a time (later pages are
+                                        remembered in the request), so a re-run stops at the
+                                        first page holding only reports already stored
     column_links(page) -> [url]         the 年报 column, when the page is a 政务公开 page
     attachment_links(page) -> [Link]    files linked from a report page (pdf, doc, docx, ...)
     is_annual_column(page) -> bool      whether a list page is itself the 年报 column
 
+and may set:
+    continue_after_missing_page         a list page that fails (404, 5xx after retries): go on
+                                        to the next one (True: TRS lists that 404 on index_1) or
+                                        end the list there (False: gkmlpt's 404 beyond page 1)
+
 `page` is anything with `.url`, `.text` and `.selector` (a parsel Selector): a Scrapy
-TextResponse, or `Page` below in tests. Hooks return plain URLs and Links, never Requests, so
+TextResponse, or `Page` below in tests. Its `.url` is the URL as requested, fragment included
+(gkmlpt's `annualreport#<catid>` names the category there).
+Hooks return plain URLs and Links, never Requests, so
 they run without Scrapy; the spider turns them into requests and applies the host allow-list.
 """
 from __future__ import annotations
@@ -35,9 +49,10 @@ from typing import Iterable, Protocol
 
 from parsel import Selector
 
-from govreports.links import (Link, anchors, attachment_in_viewer, is_attachment_url,
-                              is_column_title, is_next_page_text, is_report_title,
-                              page_is_annual_column, same_directory)
+from govreports.links import (Link, anchors, attachment_in_viewer,
+                              is_attachment_url, is_column_title, is_download_link,
+                              is_next_page_text, is_report_title, page_is_annual_column,
+                              same_directory)
 
 
 class PageLike(Protocol):
@@ -68,6 +83,7 @@ class PlatformAdapter:
     max_list_pages = 100
     # A report page with more files than this links a download centre, not its own files.
     max_attachments = 10
+    continue_after_missing_page = True
 
     @classmethod
     def detect(cls, url: str, text: str) -> bool:
@@ -108,10 +124,15 @@ class PlatformAdapter:
         return _unique(link.url for link in self.links(page)
                        if link.url != page.url and is_column_title(link.title))
 
+    def is_attachment(self, link: Link) -> bool:
+        """A link to one of the report's files: by extension or a PDF viewer's file=, or a
+        download script naming the file in its query or text (Hanweb, VSB)."""
+        return is_attachment_url(link.url) or is_download_link(link.url, link.title)
+
     def attachment_links(self, page: PageLike) -> list[Link]:
         seen: dict[str, Link] = {}
         for link in self.links(page):
-            if not is_attachment_url(link.url):
+            if not self.is_attachment(link):
                 continue
             url = attachment_in_viewer(link.url) or link.url
             seen.setdefault(url, Link(url, link.title))
