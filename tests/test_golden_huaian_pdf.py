@@ -14,18 +14,17 @@ What the pages show, and the expectations rest on:
 Neither PDF has a portal header (索引号, 发文机关 …): all header fields are null.
 """
 import time
-from decimal import Decimal
 
 import pytest
 
 from govreports.documents import CELL, PARA
 from govreports.parse import read
+from tests import golden
 from tests.fixture_pages import load_page, parse_fixture
 
 COLS = ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total")
 APPEAL_COLS = tuple(f"{b}_{o}" for b in ("review", "suit_direct", "suit_after_review")
                     for o in ("upheld", "corrected", "other", "pending", "total"))
-ZERO = (0,) * 7
 
 _t = time.perf_counter()
 HZ = parse_fixture("huaian-hongze-2023.pdf")
@@ -35,86 +34,15 @@ HA = parse_fixture("huaian-city-2024.pdf")
 HA_SECONDS = time.perf_counter() - _t
 REPORTS = {"hongze": HZ, "city": HA}
 
-# ---------------------------------------------------------------- 洪泽区 2023, as published
-HZ_ACTIVE = {
-    ("regulations", "issued"): 0, ("regulations", "repealed"): 0, ("regulations", "in_force"): 0,
-    ("normative_documents", "issued"): 0, ("normative_documents", "repealed"): 5,
-    ("normative_documents", "in_force"): 5,
-    ("licensing", "decisions"): 550,
-    ("penalty", "decisions"): 4119,
-    ("coercion", "decisions"): 195,
-    ("fees", "amount_wan_yuan"): Decimal("7730.28"),
-}
-HZ_REQUESTS = {
-    "new": (21, 0, 0, 0, 0, 0, 21),
-    "carried_over": ZERO,
-    "disclosed": ZERO,
-    "partly_disclosed": (4, 0, 0, 0, 0, 0, 4),
-    "withheld_state_secret": (1, 0, 0, 0, 0, 0, 1),
-    "withheld_law": ZERO,  # published under the label 2.其他法律行政止公开
-    "withheld_security": ZERO,
-    "withheld_third_party": ZERO,
-    "withheld_internal": ZERO,
-    "withheld_process": (1, 0, 0, 0, 0, 0, 1),
-    "withheld_enforcement": (1, 0, 0, 0, 0, 0, 1),
-    "withheld_query": ZERO,
-    "unavailable_not_held": (10, 0, 0, 0, 0, 0, 10),
-    "unavailable_needs_creation": (3, 0, 0, 0, 0, 0, 3),  # last row on page 3
-    "unavailable_unclear": ZERO,  # first row on page 4
-    "rejected_petition": (1, 0, 0, 0, 0, 0, 1),
-    "rejected_repeat": ZERO,
-    "rejected_publication": ZERO,
-    "rejected_abusive": ZERO,
-    "rejected_confirmation": ZERO,
-    "other": ZERO,  # （六）其他处理, one row
-    "total": (21, 0, 0, 0, 0, 0, 21),
-    "carried_forward": ZERO,
-}
-HZ_APPEALS = (10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0)
-
-# ---------------------------------------------------------------- 淮安市 2024, as published
-HA_ACTIVE = {
-    ("regulations", "issued"): 1, ("regulations", "repealed"): 0, ("regulations", "in_force"): 11,
-    ("normative_documents", "issued"): 8, ("normative_documents", "repealed"): 26,
-    ("normative_documents", "in_force"): 66,
-    ("licensing", "decisions"): 447228,
-    ("penalty", "decisions"): 3985758,
-    ("coercion", "decisions"): 88283,
-    ("fees", "amount_wan_yuan"): Decimal("96171.6"),
-}
-HA_REQUESTS = {
-    "new": (3001, 53, 0, 0, 61, 4, 3119),
-    "carried_over": (34, 0, 0, 0, 0, 0, 34),
-    "disclosed": (1288, 21, 0, 0, 50, 3, 1362),
-    "partly_disclosed": (447, 7, 0, 0, 0, 0, 454),
-    "withheld_state_secret": (2, 0, 0, 0, 0, 0, 2),
-    "withheld_law": (30, 1, 0, 0, 0, 0, 31),
-    "withheld_security": (5, 0, 0, 0, 0, 0, 5),
-    "withheld_third_party": (6, 0, 0, 0, 0, 0, 6),
-    "withheld_internal": (7, 1, 0, 0, 0, 0, 8),
-    "withheld_process": (12, 0, 0, 0, 0, 0, 12),
-    "withheld_enforcement": (9, 0, 0, 0, 0, 0, 9),
-    "withheld_query": (105, 0, 0, 0, 0, 0, 105),
-    "unavailable_not_held": (746, 12, 0, 0, 10, 1, 769),  # last row on page 4
-    "unavailable_needs_creation": (11, 0, 0, 0, 0, 0, 11),  # first row on page 5
-    "unavailable_unclear": (1, 0, 0, 0, 0, 0, 1),
-    "rejected_petition": (56, 6, 0, 0, 0, 0, 62),
-    "rejected_repeat": (25, 0, 0, 0, 0, 0, 25),
-    "rejected_publication": ZERO,
-    "rejected_abusive": ZERO,
-    "rejected_confirmation": (1, 0, 0, 0, 0, 0, 1),
-    "other_no_correction": (67, 3, 0, 0, 1, 0, 71),
-    "other_unpaid_fee": (6, 0, 0, 0, 0, 0, 6),
-    "other_misc": (108, 2, 0, 0, 0, 0, 110),
-    "total": (2932, 53, 0, 0, 61, 4, 3050),
-    "carried_forward": (103, 0, 0, 0, 0, 0, 103),
-}
-HA_APPEALS = (72, 64, 178, 37, 351, 13, 4, 8, 1, 26, 12, 1, 1, 6, 20)
-
+# The hand-read cells, title and header: tests/golden/huaian-hongze-2023.json, huaian-city-2024.json.
+# What they rest on (洪泽区: 2.其他法律行政止公开 is withheld_law; unavailable_needs_creation is the last
+# row on page 3, unavailable_unclear the first on page 4; （六）其他处理 one row. 淮安市:
+# unavailable_not_held last on page 4) is in the module docstring.
+GOLDEN = {"hongze": golden.load("huaian-hongze-2023.pdf"), "city": golden.load("huaian-city-2024.pdf")}
 EXPECTED = {
-    "hongze": (HZ_ACTIVE, HZ_REQUESTS, HZ_APPEALS),
-    "city": (HA_ACTIVE, HA_REQUESTS, HA_APPEALS),
-}
+    name: ({k: c["value"] for k, c in golden.by_key(g, "active").items()}, golden.rows(g, "requests", COLS),
+           golden.rows(g, "appeals", APPEAL_COLS)["all"])
+    for name, g in GOLDEN.items()}
 
 
 def _cases(part):
@@ -172,10 +100,10 @@ def test_hongze_other_is_one_row_and_no_2021_split():
 
 
 def test_title_year_template_source():
-    assert HZ.title == "洪泽区人民政府2023年政府信息公开工作年度报告"
-    assert (HZ.report_year, HZ.template) == (2023, "2021")
-    assert HA.title == "淮安市人民政府2024年政府信息公开工作年度报告"
-    assert (HA.report_year, HA.template) == (2024, "2021")
+    assert HZ.title == GOLDEN["hongze"]["title"] == "洪泽区人民政府2023年政府信息公开工作年度报告"
+    assert (HZ.report_year, HZ.template) == (GOLDEN["hongze"]["report_year"], GOLDEN["hongze"]["template"])
+    assert HA.title == GOLDEN["city"]["title"] == "淮安市人民政府2024年政府信息公开工作年度报告"
+    assert (HA.report_year, HA.template) == (GOLDEN["city"]["report_year"], GOLDEN["city"]["template"])
     for r in (HZ, HA):
         assert r.source.media_type == "application/pdf" and r.source.encoding is None
         assert len(r.source.sha256) == 64
@@ -183,10 +111,10 @@ def test_title_year_template_source():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_no_portal_header_in_a_pdf(name):
-    h = REPORTS[name].header
-    assert (h.index_no, h.issuer, h.written_date, h.published_date, h.doc_no, h.subject,
-            h.category) == (None,) * 7
-    assert h.raw == {}
+    h, g = REPORTS[name].header, GOLDEN[name]
+    fields = ("index_no", "issuer", "written_date", "published_date", "doc_no", "subject", "category")
+    assert tuple(getattr(h, f) for f in fields) == tuple(g["header"][f] for f in fields) == (None,) * 7
+    assert g["header_raw_complete"] and h.raw == g["header_raw"] == {}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

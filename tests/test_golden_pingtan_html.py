@@ -5,11 +5,10 @@ The expected values were read off the pages' HTML tables cell by cell (an lxml d
 <td>, independent of the parser) and agree with the archive's tag-stripped page text
 ("一、本年新收政府信息公开申请数量640020470", "政府集中采购13575394432.52元", templates.md §7.2).
 """
-from decimal import Decimal
-
 import pytest
 
 from govreports.parse import read
+from tests import golden
 from tests.fixture_pages import load_page, parse_fixture
 
 R19 = parse_fixture("pingtan-2019.html")
@@ -17,71 +16,15 @@ R21 = parse_fixture("pingtan-2021.html")
 REPORTS = {"2019": R19, "2021": R21}
 
 COLS = ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total")
-Z = (0, 0, 0, 0, 0, 0, 0)
 
-
-def one(n):
-    return (n, 0, 0, 0, 0, 0, n)
-
-
-ACTIVE_2019 = {
-    ("regulations", "made"): 0, ("regulations", "published"): 0, ("regulations", "total_published"): 0,
-    ("normative_documents", "made"): 89, ("normative_documents", "published"): 89,
-    ("normative_documents", "total_published"): 89,
-    ("licensing", "prev_year_items"): 396, ("licensing", "change"): 0, ("licensing", "decisions"): 181,
-    ("other_services", "prev_year_items"): 10, ("other_services", "change"): 0,
-    ("other_services", "decisions"): 153,
-    ("penalty", "prev_year_items"): 2648, ("penalty", "change"): 0, ("penalty", "decisions"): 430,
-    ("coercion", "prev_year_items"): 126, ("coercion", "change"): 0, ("coercion", "decisions"): 25,
-    ("fees", "prev_year_items"): 35, ("fees", "change"): 0,
-    ("procurement", "items"): 135,
-    # 75394432.52元 in the page; the contract's unit is 万元.
-    ("procurement", "amount_wan_yuan"): (Decimal("7539.443252"), "75394432.52元"),
-}
-ACTIVE_2021 = {
-    ("regulations", "issued"): 0, ("regulations", "repealed"): 0, ("regulations", "in_force"): 0,
-    ("normative_documents", "issued"): 69, ("normative_documents", "repealed"): 3,
-    ("normative_documents", "in_force"): 665,
-    ("licensing", "decisions"): 2293, ("penalty", "decisions"): 1282, ("coercion", "decisions"): 42,
-    ("fees", "amount_wan_yuan"): (Decimal("24252.311082"), "24252.311082"),
-}
-
-REQUESTS_2019 = {
-    "new": one(23), "carried_over": Z,
-    "disclosed": one(7), "partly_disclosed": one(1),
-    "withheld_state_secret": Z, "withheld_law": Z, "withheld_security": Z, "withheld_third_party": Z,
-    "withheld_internal": Z, "withheld_process": Z, "withheld_enforcement": Z, "withheld_query": Z,
-    "unavailable_not_held": one(7), "unavailable_needs_creation": Z, "unavailable_unclear": one(5),
-    "rejected_petition": Z, "rejected_repeat": one(3), "rejected_publication": Z,
-    "rejected_abusive": Z, "rejected_confirmation": Z,
-    "other": Z,
-    "total": one(23),
-    "carried_forward": Z,
-}
-REQUESTS_2021 = {
-    "new": (64, 0, 0, 2, 0, 4, 70), "carried_over": Z,
-    "disclosed": (27, 0, 0, 2, 0, 1, 30), "partly_disclosed": one(5),
-    "withheld_state_secret": Z, "withheld_law": Z, "withheld_security": Z, "withheld_third_party": Z,
-    "withheld_internal": one(1), "withheld_process": Z, "withheld_enforcement": one(6),
-    "withheld_query": one(1),
-    "unavailable_not_held": (22, 0, 0, 0, 0, 3, 25), "unavailable_needs_creation": Z,
-    "unavailable_unclear": Z,
-    "rejected_petition": Z, "rejected_repeat": Z, "rejected_publication": Z, "rejected_abusive": Z,
-    "rejected_confirmation": Z,
-    "other_no_correction": Z, "other_unpaid_fee": Z, "other_misc": one(1),
-    "total": (63, 0, 0, 2, 0, 4, 69),
-    "carried_forward": one(1),
-}
-
+# The hand-read cells, title and header: tests/golden/pingtan-2019.json and pingtan-2021.json.
+GOLDEN = {era: golden.load(f"pingtan-{era}.html") for era in REPORTS}
+ACTIVE = {era: {k: (c["value"], c["raw"]) for k, c in golden.by_key(g, "active").items()}
+          for era, g in GOLDEN.items()}
+REQUESTS = {era: golden.rows(g, "requests", COLS) for era, g in GOLDEN.items()}
 APPEAL_KEYS = [f"{b}_{o}" for b in ("review", "suit_direct", "suit_after_review")
                for o in ("upheld", "corrected", "other", "pending", "total")]
-APPEALS = {"2019": (0,) * 15, "2021": (1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0)}
-ACTIVE = {"2019": ACTIVE_2019, "2021": ACTIVE_2021}
-REQUESTS = {"2019": REQUESTS_2019, "2021": REQUESTS_2021}
-
-
-def _expected(spec):
-    return spec if isinstance(spec, tuple) else (spec, str(spec))
+APPEALS = {era: golden.rows(g, "appeals", APPEAL_KEYS)["all"] for era, g in GOLDEN.items()}
 
 
 # ---------------------------------------------------------------- cells, one by one
@@ -89,7 +32,7 @@ def _expected(spec):
 def test_active_cell(era, row, col):
     cell = REPORTS[era].cell("active", row, col)
     assert cell is not None, (row, col)
-    assert (cell.value, cell.raw) == _expected(ACTIVE[era][(row, col)])
+    assert (cell.value, cell.raw) == ACTIVE[era][(row, col)]
     assert not cell.inferred and cell.origin == "table"
 
 
@@ -126,21 +69,23 @@ def test_exactly_the_published_cells(era):
 @pytest.mark.parametrize("era,published,raw_date", [("2019", "2020-01-20", "2020-01-20 15:22"),
                                                     ("2021", "2022-02-08", "2022-02-08 16:34")])
 def test_header(era, published, raw_date):
-    h = REPORTS[era].header
+    h, g = REPORTS[era].header, GOLDEN[era]
     # The page shows only "来源：平潭县人民政府 时间：…" and the TRS <meta name="PubDate">; its
     # <meta name="ContentSource"> is empty, so it adds nothing.
-    assert h.issuer == "平潭县人民政府"
+    assert (g["header"]["published_date"], g["header_raw"]["时间"]) == (published, raw_date)
+    assert h.issuer == g["header"]["issuer"] == "平潭县人民政府"
     assert h.published_date == published
-    assert (h.index_no, h.written_date, h.doc_no, h.subject, h.category) == (None,) * 5
-    assert h.raw == {"发布日期": raw_date, "来源": "平潭县人民政府", "时间": raw_date}
+    fields = ("index_no", "written_date", "doc_no", "subject", "category")
+    assert tuple(getattr(h, f) for f in fields) == tuple(g["header"][f] for f in fields) == (None,) * 5
+    assert g["header_raw_complete"] and h.raw == g["header_raw"]
 
 
 @pytest.mark.parametrize("era", ["2019", "2021"])
 def test_title_year_template_source(era):
-    r = REPORTS[era]
-    assert r.title == f"平潭综合实验区{era}年度政府信息公开工作年度报告"
-    assert r.report_year == int(era)
-    assert r.template == era
+    r, g = REPORTS[era], GOLDEN[era]
+    assert r.title == g["title"] == f"平潭综合实验区{era}年度政府信息公开工作年度报告"
+    assert r.report_year == g["report_year"] == int(era)
+    assert r.template == g["template"] == era
     assert (r.source.media_type, r.source.encoding) == ("text/html", "utf-8")
     assert r.source.url.startswith("https://www.pingtan.gov.cn/zwgk/zfxxgk/zfxxgknb/")
 

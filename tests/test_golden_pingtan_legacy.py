@@ -5,6 +5,7 @@ body on one line, the statistics table's cells run together) and its 2013 report
 import pytest
 
 from govreports import prose
+from tests import golden
 from tests.fixture_pages import load_page, parse_fixture
 from govreports.items import ReportPage
 from govreports.parse import parse_page
@@ -12,12 +13,13 @@ from govreports.parse import parse_page
 R11 = parse_fixture("pingtan-county-2011-archive-text.txt")
 R12 = parse_fixture("pingtan-county-2012-archive-text.txt")
 R13 = {name: parse_fixture(name, "legacy") for name in ("pingtan-county-2013.html", "pingtan-county-2013-cells.txt")}
+# The hand-read cells, title and header: tests/golden/pingtan-county-20*.json.
+G11 = golden.load("pingtan-county-2011-archive-text.txt")
+G12 = golden.load("pingtan-county-2012-archive-text.txt")
+G13 = {name: golden.load(name) for name in R13}
 
 PINGTAN_OUTLINE = [(1, "概述"), (2, "主动公开政府信息情况"), (3, "政府信息依申请公开工作情况"),
                    (5, "政府信息公开工作存在的主要问题及改进情况")]
-CHANNELS = ("requests_in_person", "requests_fax", "requests_email", "requests_online", "requests_letter",
-            "requests_other_channel")
-REPLIES = ("replies_disclosed", "replies_partly", "replies_refused")
 
 
 def table_cells(r):
@@ -30,17 +32,19 @@ def status(r, key):
 
 
 # ---------------------------------------------------------------- 2011 and 2012: archive text
-@pytest.mark.parametrize("r,year,published,issuer", [
-    (R11, 2011, "2012-04-18", None), (R12, 2012, "2013-01-17", "平潭县人民政府")])
-def test_title_year_template_header(r, year, published, issuer):
-    assert r.title == f"平潭县人民政府{year}年政府信息公开工作年度报告"
-    assert r.report_year == year and r.template == "pre2019"
+@pytest.mark.parametrize("r,g", [(R11, G11), (R12, G12)], ids=["2011", "2012"])
+def test_title_year_template_header(r, g):
+    assert r.title == g["title"]
+    assert (r.report_year, r.template) == (g["report_year"], g["template"]) and r.template == "pre2019"
     h = r.header
-    assert (h.published_date, h.category, h.issuer) == (published, "政府信息公开年报", issuer)
+    assert set(g["header"]) == {"published_date", "category", "issuer", "doc_no", "index_no", "written_date",
+                                "subject"}
+    for field, want in g["header"].items():
+        assert getattr(h, field) == want, field
     # The archive's empty 文号 (and, in 2011, 发布机构) are null, kept as published in raw.
-    assert h.doc_no is None and h.index_no is None and h.written_date is None and h.subject is None
-    assert h.raw["文号"] == "" and h.raw["发布时间"] == f"{published} 00:00"
-    assert h.raw["发布机构"] == (issuer or "")
+    assert g["header"]["doc_no"] is None and g["header_raw"]["文号"] == ""
+    assert set(g["header_raw"]) == {"文号", "发布时间", "发布机构"}
+    assert {k: h.raw[k] for k in g["header_raw"]} == g["header_raw"]
 
 
 @pytest.mark.parametrize("r", [R11, R12])
@@ -66,25 +70,25 @@ def test_sections_2012_text():
 
 
 # Cells run together: only the splits the identities leave unique are stored, all inferred.
-ZERO = (0, 0)
-CELLS_2011 = {"proactive_gazette": (7, 7), "requests_received": ZERO, **{k: ZERO for k in CHANNELS},
-              "replies_total": ZERO, **{k: ZERO for k in REPLIES},
-              "review_count": ZERO, "suit_count": ZERO, "complaint_count": ZERO}
-CELLS_2012 = {**CELLS_2011, "proactive_gazette": (0, 7), "requests_received": (21, 21),
-              "requests_in_person": (18, 18), "requests_email": (3, 3), "replies_total": (21, 21),
-              "replies_disclosed": (17, 17), "replies_partly": (2, 2), "replies_refused": (2, 2)}
+LEGACY_COLS = ("year", "cumulative")
+CELLS_2011 = golden.rows(G11, "legacy", LEGACY_COLS)
+CELLS_2012 = golden.rows(G12, "legacy", LEGACY_COLS)
 
 
-@pytest.mark.parametrize("r,expected", [(R11, CELLS_2011), (R12, CELLS_2012)])
-def test_every_table_cell_is_an_inferred_split(r, expected):
-    want = {(row, col): (v, str(v), True)
-            for row, (year, cum) in expected.items() for col, v in (("year", year), ("cumulative", cum))}
+def _unassignable(g):
+    # Rows whose run-together digits split more than one way: published, but no cell can take them.
+    assert {u["warning"] for u in g["unassignable"]} == {"cells_concatenated"}
+    return {u["row"]: u["raw"][0] for u in g["unassignable"]}
+
+
+@pytest.mark.parametrize("r,g", [(R11, G11), (R12, G12)], ids=["2011", "2012"])
+def test_every_table_cell_is_an_inferred_split(r, g):
+    want = {(c["row"], c["col"]): (c["value"], c["raw"], c["inferred"]) for c in golden.cells(g)}
+    assert {i for (_, _, i) in want.values()} == {True}
     assert table_cells(r) == want
 
 
-@pytest.mark.parametrize("r,raws", [
-    (R11, {"proactive_total": "主动公开信息数条4251516", "proactive_website": "其中：1.网站公开条4181509"}),
-    (R12, {"proactive_total": "主动公开信息数条20263542", "proactive_website": "其中：1.网站公开条17953304"})])
+@pytest.mark.parametrize("r,raws", [(R11, _unassignable(G11)), (R12, _unassignable(G12))])
 def test_ambiguous_splits_are_refused(r, raws):
     # 20263542 could be 20|263542, 202|63542 or 2026|3542: no identity ties 主动公开 rows down.
     concatenated = {w.where: w for w in r.warnings if w.code == "cells_concatenated"}
@@ -140,29 +144,21 @@ def test_checks_on_inferred_cells_are_not_assessable(r):
 
 
 # ---------------------------------------------------------------- 2013: real cells
-CELLS_2013 = {
-    "proactive_total": (1853, 5395), "proactive_website": (1713, 5017), "proactive_gazette": (0, 7),
-    "requests_received": (7, 28), "requests_in_person": (0, 18), "requests_fax": (0, 0),
-    "requests_email": (3, 6), "requests_online": (4, 4), "requests_letter": (0, 0),
-    "requests_other_channel": (0, 0), "replies_total": (3, 24), "replies_disclosed": (2, 19),
-    "replies_partly": (1, 3), "replies_refused": (0, 2), "review_count": (0, 0), "suit_count": (0, 0),
-    "complaint_count": (0, 0)}
-
-
 @pytest.mark.parametrize("name", sorted(R13))
 def test_2013_every_cell(name):
-    want = {(row, col): (v, str(v), False)
-            for row, (year, cum) in CELLS_2013.items() for col, v in (("year", year), ("cumulative", cum))}
+    want = {(c["row"], c["col"]): (c["value"], c["raw"], c["inferred"]) for c in golden.cells(G13[name])}
+    assert {i for (_, _, i) in want.values()} == {False}
+    assert {raw == str(v) for (v, raw, _) in want.values()} == {True}
     assert table_cells(R13[name]) == want
     assert not [c for c in R13[name].cells if c.table != "legacy" or c.origin != "table"]
 
 
 @pytest.mark.parametrize("name", sorted(R13))
 def test_2013_title_template_header_sections(name):
-    r = R13[name]
-    assert r.title == "平潭县人民政府2013年政府信息公开工作年度报告"
-    assert (r.report_year, r.template) == (2013, "pre2019")
-    assert (r.header.issuer, r.header.published_date) == ("平潭县人民政府", "2014-01-22")
+    r, g = R13[name], G13[name]
+    assert r.title == g["title"]
+    assert (r.report_year, r.template) == (g["report_year"], g["template"]) == (2013, "pre2019")
+    assert (r.header.issuer, r.header.published_date) == (g["header"]["issuer"], g["header"]["published_date"])
     assert [(s.no, s.heading) for s in r.sections] == PINGTAN_OUTLINE
     assert r.sections[2].text.startswith("2013年全县共收到有关政府信息公开的申请7条")
     assert r.sections[3].text.endswith("平潭县人民政府")
