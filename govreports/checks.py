@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Optional
 
-from govreports.model import FAIL, NOT_ASSESSABLE, PASS, Check, Number, ParseResult
+from govreports.model import FAIL, NOT_ASSESSABLE, PASS, Cell, Check, Number, ParseResult
 from govreports.templates import (
     APPLICANT_KEYS, LEGACY_ACCUMULATED, LEGACY_CHANNEL_ROWS, LEGACY_COLUMN_KEYS, LEGACY_REPLY_ROWS,
     LEGACY_REPLY_ROWS_CORE, OTHER_2021, OUTCOME_ROWS_COMMON, REQUEST_COLUMN_KEYS, REQUEST_ROW_KEYS)
@@ -33,11 +33,27 @@ def compare(key: str, left: Optional[Number], right: Optional[Number], what: str
     return Check(key, status, left, right, f"{what}: {left} {sign} {right}")
 
 
-def _requests(result: ParseResult) -> list[Check]:
-    get: Callable[[str, str], Optional[Number]] = lambda r, c: result.value("requests", r, c)
+def _index(result: ParseResult) -> dict[tuple[str, str, str], Cell]:
+    """The cells by (table, row, col), the first of a key winning as in ParseResult.cell: one
+    pass, where a lookup per input (ParseResult.value scans the list) made the checks O(n²)."""
+    index: dict[tuple[str, str, str], Cell] = {}
+    for c in result.cells:
+        index.setdefault((c.table, c.row, c.col), c)
+    return index
+
+
+def _value(index: dict[tuple[str, str, str], Cell], table: str, row: str, col: str) -> Optional[Number]:
+    c = index.get((table, row, col))
+    return None if c is None else c.value
+
+
+def _requests(result: ParseResult, index: Optional[dict] = None) -> list[Check]:
+    index = _index(result) if index is None else index
+    get: Callable[[str, str], Optional[Number]] = lambda r, c: _value(index, "requests", r, c)
     rows = {c.row for c in result.cells if c.table == "requests"}
     if not rows:
         return []
+    inferred_rows = {c.row for c in result.cells if c.table == "requests" and c.inferred}
     checks = []
     for col in REQUEST_COLUMN_KEYS:
         left = _sum([get("new", col), get("carried_over", col)])
@@ -49,7 +65,7 @@ def _requests(result: ParseResult) -> list[Check]:
             continue
         check = compare(f"requests.row_total.{row}", _sum(get(row, c) for c in APPLICANT_KEYS),
                         get(row, "total"), "sum of the six applicant columns vs 总计")
-        if any(c.inferred for c in result.cells if c.table == "requests" and c.row == row):
+        if row in inferred_rows:
             # The row was completed by this very identity: checking it again proves nothing.
             check.status = NOT_ASSESSABLE
             check.message += " (row completed by inference from this identity)"
@@ -62,16 +78,17 @@ def _requests(result: ParseResult) -> list[Check]:
     return checks
 
 
-def _appeals(result: ParseResult) -> list[Check]:
+def _appeals(result: ParseResult, index: Optional[dict] = None) -> list[Check]:
     if not any(c.table == "appeals" for c in result.cells) and not any(
             w.where.startswith("appeals") for w in result.warnings):
         return []
+    index = _index(result) if index is None else index
     checks = []
     for block in APPEAL_BLOCKS:
-        parts = [result.value("appeals", "all", f"{block}_{o}")
+        parts = [_value(index, "appeals", "all", f"{block}_{o}")
                  for o in ("upheld", "corrected", "other", "pending")]
         checks.append(compare(f"appeals.{block}_total", _sum(parts),
-                              result.value("appeals", "all", f"{block}_total"),
+                              _value(index, "appeals", "all", f"{block}_total"),
                               "four outcomes vs 总计"))
     return checks
 
@@ -143,7 +160,8 @@ def _domain(result: ParseResult) -> list[Check]:
 
 
 def run(result: ParseResult) -> list[Check]:
-    return _requests(result) + _appeals(result) + _legacy(result) + _domain(result)
+    index = _index(result)
+    return _requests(result, index) + _appeals(result, index) + _legacy(result) + _domain(result)
 
 
 def continuity(previous: ParseResult, current: ParseResult) -> list[Check]:

@@ -29,9 +29,7 @@ DEMO_PORT = 28341
 DEMO_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO",
                  "LOG_FILE_APPEND": "False",
                  # The simulated portal is on 127.0.0.1, which the project settings do not allow.
-                 "GOVREPORTS_ALLOWED_HOSTS": "*.gov.cn,127.0.0.1",
-                 # Not data/crawl-summary.json: the next real crawl compares itself with that one.
-                 "GOVREPORTS_SUMMARY_FILE": str(ROOT / "data" / "demo-summary.json")}
+                 "GOVREPORTS_ALLOWED_HOSTS": "*.gov.cn,127.0.0.1"}
 
 
 class DemoError(RuntimeError):
@@ -56,7 +54,10 @@ def crawl(column_url: str, db_url: str, log_file: Path, stats_file: Path) -> dic
     """Run the real spider on one column into db_url; return its crawl stats."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", "annual_reports", "-a", f"column={column_url}"]
     settings = dict(DEMO_SETTINGS, GOVREPORTS_DATABASE_URL=db_url, LOG_FILE=str(log_file),
-                    GOVREPORTS_STATS_FILE=str(stats_file))
+                    GOVREPORTS_STATS_FILE=str(stats_file),
+                    # Beside the stats, not data/crawl-summary.json: the next real crawl compares
+                    # itself with that one.
+                    GOVREPORTS_SUMMARY_FILE=str(stats_file.with_name("crawl-summary.json")))
     for k, v in settings.items():
         cmd += ["-s", f"{k}={v}"]
     # The environment variable outranks the setting (govreports.config), so it is set too: a

@@ -21,13 +21,16 @@ and `<!--[endif]-->`, so it is kept), as is anything styled invisible. A report 
 images, or only as a PDF in a 全真版 viewer, is flagged, so that an empty result is not mistaken
 for a report without tables.
 
-Speed: the tree is walked in Python only outside the data tables; a cell's text comes from
-libxml2 in one call unless the cell needs the slow walk (whitespace between blocks, hidden parts).
+Speed (bench/parse.py): the tree is walked in Python only outside the data tables; a cell's text
+comes from libxml2 in one call unless the cell needs the slow walk (whitespace between blocks,
+hidden parts). Hidden elements, article and title candidates are found in one pass over the
+elements, each distinct style or class string judged once; a UTF-8 page is parsed from its own
+bytes.
 """
 from __future__ import annotations
 
+import codecs
 import re
-from html import unescape
 from typing import Optional
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -73,8 +76,7 @@ _LAYOUT_TAGS = ("table", "form", "ul", "ol", "iframe", "input", "select", "nav",
 # Styles that hide an element (Word's hidden text is display:none;mso-hide:all).
 _HIDING = {"display": re.compile(r"display\s*:\s*none"),
            "visibility": re.compile(r"visibility\s*:\s*hidden")}
-_STYLE_ATTR = re.compile(r"style\s*=\s*$", re.I)
-_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff\u00ad")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _WS = re.compile(r"\s")
 
 # No cell of the forms is this long; a longer one is a page region laid out with a table.
@@ -102,6 +104,12 @@ _COLON_TAIL = re.compile(r"[:：\s]+$")
 _LEADING_INT = re.compile(r"\s*(\d+)")
 
 _FLUSH = object()
+
+
+def _visible(text: str) -> str:
+    """The text without zero-width characters and soft hyphens (str.translate with a deletion
+    table costs ten times this on Chinese text)."""
+    return text if text.isascii() else _INVISIBLE.sub("", text)
 
 
 def _int_attr(value: Optional[str], default: int = 1) -> int:
@@ -138,29 +146,50 @@ class _Page:
     """What the whole page tells before the article is walked: the hidden elements, the article
     candidates, title elements."""
 
-    def __init__(self, root, text: str):
+    def __init__(self, root):
         self.root = root
-        # One pass of libxml2 over the tree: elements with a class or id (article and title
-        # candidates), a `hidden` attribute, or a style the page source shows to hide them.
-        styles = {v for v in _hiding_styles(text) if not ('"' in v and "'" in v)}
-        conds = ["@class", "@id", "@hidden"] + [f"@style={_xpath_literal(v)}" for v in styles]
+        # One pass over the tree in Python: elements with a class or id (article and title
+        # candidates), a `hidden` attribute, or a style that hides them. An XPath test of the
+        # same attributes costs twice as much (libxml2's XPath engine is slow per node), and
+        # scanning the page source for hiding styles costs more than both.
         self.hidden: set = set()
         self.candidates: list[tuple[int, object]] = []
         self.titles: list = []
-        for el in etree.XPath(f"//*[{' or '.join(conds)}]")(root):
-            if el.get("hidden") is not None or (styles and el.get("style") in styles):
+        # Word pages repeat a few dozen style and class strings over thousands of elements:
+        # each distinct one is judged once.
+        hides: dict[str, bool] = {}
+        kinds: dict[str, tuple[Optional[int], bool]] = {}
+        for el in root.iter(etree.Element):
+            get = el.get
+            style = get("style")
+            if style:
+                verdict = hides.get(style)
+                if verdict is None:
+                    verdict = hides[style] = _hides(style)
+                if verdict:
+                    self.hidden.add(el)
+            if get("hidden") is not None:
                 self.hidden.add(el)
-            cls = el.get("class")
-            classes = cls.lower().split() if cls else ()
-            ident = (el.get("id") or "").lower()
-            ranks = [_ARTICLE_CLASSES[c] for c in classes if c in _ARTICLE_CLASSES]
-            if ident in _ARTICLE_IDS:
-                ranks.append(_ARTICLE_IDS[ident])
-            elif ident.startswith("vsb_content"):
-                ranks.append(1)
-            if ranks:
-                self.candidates.append((min(ranks), el))
-            if ident in _TITLE_IDS or not _TITLE_CLASSES.isdisjoint(classes):
+            cls = get("class")
+            ident = get("id")
+            if not cls and not ident:
+                continue
+            if cls:
+                kind = kinds.get(cls)
+                if kind is None:
+                    kind = kinds[cls] = _class_kind(cls)
+                rank, is_title = kind
+            else:
+                rank, is_title = None, False
+            if ident:
+                ident = ident.lower()
+                id_rank = _ARTICLE_IDS.get(ident, 1 if ident.startswith("vsb_content") else None)
+                if id_rank is not None and (rank is None or id_rank < rank):
+                    rank = id_rank
+                is_title = is_title or ident in _TITLE_IDS
+            if rank is not None:
+                self.candidates.append((rank, el))
+            if is_title:
                 self.titles.append(el)
         # Cells holding hidden parts or scripts must be walked one element at a time.
         self.tainted: set = set()
@@ -183,47 +212,25 @@ class _Page:
         return _largest_container(body, self.hidden), False
 
 
-def _positions(text: str, word: str):
-    """Where `word` occurs, in lower, upper or capitalised spelling (a case-blind regex over a
-    whole page is many times slower than these scans)."""
-    for variant in {word, word.upper(), word.capitalize()}:
-        at = text.find(variant)
-        while at >= 0:
-            yield at
-            at = text.find(variant, at + 1)
+def _class_kind(cls: str) -> tuple[Optional[int], bool]:
+    """(the best article rank of a class attribute's names or None, whether one names a title)."""
+    classes = cls.lower().split()
+    ranks = [_ARTICLE_CLASSES[c] for c in classes if c in _ARTICLE_CLASSES]
+    return (min(ranks) if ranks else None), not _TITLE_CLASSES.isdisjoint(classes)
 
 
-def _hiding_styles(text: str) -> set[str]:
-    """The values of the style attributes that hide an element, found in the page source (an
-    XPath test of every style attribute costs more than parsing the page)."""
-    values = set()
-    for word, pattern in _HIDING.items():
-        for at in _positions(text, word):
-            m = pattern.match(text[at:at + 40].lower())
-            if m is None:
-                continue
-            tag_start = text.rfind("<", 0, at)
-            eq = text.rfind("=", tag_start, at)
-            if tag_start < 0 or eq < 0 or not _STYLE_ATTR.search(text, tag_start, eq + 1):
-                continue
-            quote = text[eq + 1:at].lstrip()[:1]
-            if quote not in ('"', "'"):
-                continue
-            close_at = text.find(quote, at + m.end())
-            if close_at > 0:
-                values.add(unescape(text[text.index(quote, eq + 1) + 1:close_at]))
-    return values
-
-
-def _xpath_literal(s: str) -> str:
-    return f'"{s}"' if '"' not in s else f"'{s}'"
-
-
-_STRING = etree.XPath("string()")
+def _hides(style: str) -> bool:
+    """Whether a style attribute hides its element (display:none, visibility:hidden), in any
+    letter case, as a browser reads it."""
+    low = style.lower()
+    return ("display" in low or "visibility" in low) and any(
+        pattern.search(low) for pattern in _HIDING.values())
 
 
 def _text(el) -> str:
-    return _STRING(el)
+    # The element's string value (its text nodes, not its tail) as XPath string() gives it:
+    # both are libxml2's xmlNodeGetContent, but an XPath call costs three times as much.
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
 def _largest_container(body, hidden: set):
@@ -286,7 +293,7 @@ class _Lines:
 
     def flush(self) -> None:
         if self.buf:
-            text = clean("".join(self.buf).translate(_INVISIBLE))
+            text = clean(_visible("".join(self.buf)))
             self.buf.clear()
             if text:
                 self.lines.append(text)
@@ -351,7 +358,7 @@ class _Article:
 
     def flush(self) -> None:
         if self.buf:
-            text = clean("".join(self.buf).translate(_INVISIBLE))
+            text = clean(_visible("".join(self.buf)))
             self.buf = []
             if text:
                 self.tokens.append(Token(PARA, text))
@@ -410,9 +417,9 @@ class _Article:
         if td not in self.page.tainted:
             text = _text(td)
             if not _WS.search(text):
-                return text.translate(_INVISIBLE)
+                return _visible(text)
             if next(td.iterdescendants(*_CELL_BLOCKS), None) is None:
-                return clean(text.translate(_INVISIBLE))
+                return clean(_visible(text))
         # The pieces of a word split over <p>/<br> are one word (商业</p><p>企业), whatever
         # whitespace the source has between the blocks.
         return "".join(_Lines(self.page.hidden).walk(td))
@@ -435,10 +442,12 @@ class _Article:
                 text = self._cell_text(td)
                 if len(text) > LAYOUT_CELL_CHARS:
                     return "layout", []
-                cells.append((text, _int_attr(td.get("rowspan")), _int_attr(td.get("colspan"))))
+                get = td.get
+                cells.append((text, _int_attr(get("rowspan")), _int_attr(get("colspan"))))
                 if text:
                     filled += 1
-                    if _header_label(text) or _starts_with_label(text):
+                    # Digits are no label (most cells of a statistics table are digits).
+                    if not text.isdigit() and (_header_label(text) or _starts_with_label(text)):
                         labels += 1
             rows.append(cells)
         if sum(len(r) for r in rows) <= 1:
@@ -533,7 +542,7 @@ class _HeaderScan:
 
     def flush(self) -> None:
         if self.buf:
-            line = clean(" ".join(self.buf).translate(_INVISIBLE))
+            line = clean(_visible(" ".join(self.buf)))
             self.buf = []
             if line and len(line) <= HEADER_LINE_CHARS and split_label_runs(line):
                 self.lines.append(line)
@@ -639,11 +648,13 @@ def _links(root, url: Optional[str]) -> tuple[list[tuple[str, str]], Optional[st
     return out, pdf
 
 
-def _parse_tree(text: str):
+def _parse_tree(text: str, utf8: Optional[bytes] = None):
+    """The tree of the decoded text. `utf8`: the same text as UTF-8 bytes when the caller has
+    them (a UTF-8 page as fetched), which spares encoding a copy."""
     # Bytes with a stated encoding, so that a <meta charset> or an <?xml encoding?> in the
     # already decoded text cannot make libxml2 decode it again.
     parser = etree.HTMLParser(encoding="utf-8")
-    root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
+    root = etree.fromstring(utf8 if utf8 is not None else text.encode("utf-8", "surrogatepass"), parser)
     if root is None:
         root = etree.fromstring(b"<html><body></body></html>", parser)
     return root
@@ -662,8 +673,11 @@ def _top_paras(tokens: list[Token]) -> list[str]:
 def read_html(body: bytes, url: Optional[str], headers: dict) -> Document:
     text, encoding = decode(body, headers.get("content-type"))
     doc = Document(media_type=HTML, encoding=encoding, url=url)
-    root = _parse_tree(text)
-    page = _Page(root, text)
+    # A UTF-8 body that decoded without a replacement character (nor a BOM to drop) is the text's
+    # UTF-8 encoding byte for byte.
+    same = encoding == "utf-8" and not body.startswith(codecs.BOM_UTF8) and "\ufffd" not in text
+    root = _parse_tree(text, body if same else None)
+    page = _Page(root)
     meta_pairs = _meta_tags(root, doc)
 
     article, known = page.article()

@@ -78,13 +78,27 @@ _PROSE_CHARS = 40
 _MAX_COMBOS = 20000
 
 
-def matching_form(text: str) -> str:
-    """Matching form with the same length as `text`, so offsets point into the published text."""
-    chars = []
-    for ch in text:
+class _OneCharNfkc(dict):
+    """Code point -> its character's NFKC form where that is one character, else the character
+    itself; filled on first use, so str.translate does the per-character work in C."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
         n = unicodedata.normalize("NFKC", ch)
-        chars.append(n if len(n) == 1 else ch)
-    s = "".join(chars)
+        value = n if len(n) == 1 else ch
+        if len(self) < 65536:  # a hostile page of every code point must not grow it for good
+            self[code] = value
+        return value
+
+
+_ONE_CHAR_NFKC = _OneCharNfkc()
+
+
+def matching_form(text: str) -> str:
+    """Matching form with the same length as `text`, so offsets point into the published text:
+    each character replaced by its NFKC form where that is one character."""
+    # No character NFKC changes on its own can stand in NFKC text: such text is its own form.
+    s = text if unicodedata.is_normalized("NFKC", text) else text.translate(_ONE_CHAR_NFKC)
     simple = to_simplified(s)
     return simple if len(simple) == len(s) else s
 

@@ -11,14 +11,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Optional
 
 from govreports.model import Number
+from govreports.normalize import CACHED_CHARS
 
 NULL_TOKENS = {"", "/", "-", "—", "--", "——", "－", "–", "无", "不适用", "空", "暂无", "\\"}
 UNITS = ("万元", "元", "件", "条", "个", "项", "次")
 
 _NUMBER = re.compile(r"^(?P<sign>[+-]|增|减|增加|减少)?(?P<num>\d+(?:\.\d+)?)(?P<unit>万元|元|件|条|个|项|次)?$")
+_SPACES = re.compile(r"\s+")
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
 _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
@@ -40,7 +43,7 @@ NOT_A_VALUE = Parsed(False)
 def _prepare(raw: str) -> str:
     s = unicodedata.normalize("NFKC", raw)
     s = s.replace("\u2212", "-").replace("\u2013", "-").replace("\u2014", "—")
-    s = re.sub(r"\s+", "", s)
+    s = _SPACES.sub("", s)
     return _THOUSANDS.sub("", s)
 
 
@@ -66,6 +69,16 @@ def chinese_numeral(s: str) -> Optional[int]:
 def parse_cell(raw: Optional[str]) -> Parsed:
     if raw is None:
         return Parsed(True)
+    if raw.isascii() and raw.isdigit():
+        # Most cells: plain digits, which the rules below read as this same int.
+        return Parsed(True, int(raw))
+    # Cached: every report of a form has the same labels, each asked about once per token (a
+    # Parsed is immutable, its value an int or Decimal). Long text (prose) is not: it recurs
+    # nowhere and would stay alive in the cache.
+    return _parse_cached(raw) if len(raw) <= CACHED_CHARS else _parse_text(raw)
+
+
+def _parse_text(raw: str) -> Parsed:
     s = _prepare(raw)
     if s in NULL_TOKENS:
         return Parsed(True)
@@ -83,6 +96,9 @@ def parse_cell(raw: Optional[str]) -> Parsed:
     if n is not None and len(s) <= 6:
         return Parsed(True, n)
     return NOT_A_VALUE
+
+
+_parse_cached = lru_cache(maxsize=16384)(_parse_text)
 
 
 def is_value(raw: str) -> bool:

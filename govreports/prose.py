@@ -109,16 +109,19 @@ def _breakdown(pattern, kinds: dict[str, str], sentence: str, prepared: str, aft
 def _sentence_figures(sentence: str) -> list[_Found]:
     prepared = matching_form(sentence)
     out: list[_Found] = []
-    hit = _headline(_REQUESTS, sentence, prepared, "requests_received", _NOT_REQUESTS)
+    # Each group of patterns spells out one word (申请, 答复 …): a sentence without it is not
+    # searched with them, which spares most sentences a dozen regex searches.
+    hit = "申请" in prepared and _headline(_REQUESTS, sentence, prepared, "requests_received", _NOT_REQUESTS)
     if hit:
         out.append(hit[0])
         out += _breakdown(_CHANNEL, _CHANNELS, sentence, prepared, hit[1])
-    hit = _headline(_REPLIES, sentence, prepared, "replies_total", _NOT_REQUESTS)
+    hit = "答复" in prepared and _headline(_REPLIES, sentence, prepared, "replies_total", _NOT_REQUESTS)
     if hit:
         out.append(hit[0])
         out += _breakdown(_REPLY, _REPLY_KINDS, sentence, prepared, hit[1])
-    for patterns, key in ((_REVIEW, "review_count"), (_SUIT, "suit_count"), (_PROACTIVE, "proactive_total")):
-        hit = _headline(patterns, sentence, prepared, key)
+    for word, patterns, key in (("复议", _REVIEW, "review_count"), ("诉讼", _SUIT, "suit_count"),
+                                ("主动公开", _PROACTIVE, "proactive_total")):
+        hit = word in prepared and _headline(patterns, sentence, prepared, key)
         if hit:
             out.append(hit[0])
     return out

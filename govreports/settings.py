@@ -59,12 +59,17 @@ GOVREPORTS_DATABASE_RETRY_SECONDS = 30
 
 # Steps of govreports.parse, one pipeline each, then the store.
 ITEM_PIPELINES = {
+    "pipelines.parse.ParsePoolPipeline": 50,
     "pipelines.parse.DocumentPipeline": 100,
     "pipelines.parse.HeaderPipeline": 200,
     "pipelines.parse.TablesPipeline": 300,
     "pipelines.parse.ChecksPipeline": 400,
     "pipelines.sql.SqlPipeline": 800,
 }
+# Worker processes that parse the reports (ParsePoolPipeline), so that parsing does not hold up
+# the crawl's own thread (downloads, the store); 0: parse in the crawl's thread. Each worker
+# costs ~100 MB; worth it with cores to spare (bench/crawl.py --parse-processes N measures it).
+GOVREPORTS_PARSE_PROCESSES = 0
 
 # Hosts the crawl may follow (govreports.links.HostPolicy): *.gov.cn and every host under it.
 # Spam mirrors copy gov pages under the same paths on other hosts. Registry rows add their own

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from govreports.normalize import CACHED_CHARS
+
 
 @dataclass(frozen=True)
 class Label:
@@ -262,6 +264,17 @@ class LabelIndex:
     def match(self, own: str, group: Optional[str] = None) -> Optional[Label]:
         """The label whose phrase `own` contains (exact labels: equals); `group` narrows the
         candidates where short labels repeat. Longest phrase wins."""
+        if len(own) > CACHED_CHARS:  # prose, not a label: not worth keeping
+            return self._match(own, group)
+        key = (own, group)
+        if key in self._cache:
+            return self._cache[key]
+        if len(self._cache) >= 8192:  # labels repeat across reports; a hostile page's do not
+            self._cache.clear()
+        best = self._cache[key] = self._match(own, group)
+        return best
+
+    def _match(self, own: str, group: Optional[str]) -> Optional[Label]:
         best: Optional[Label] = None
         best_len = 0
         for lab in self.labels:
