@@ -22,13 +22,14 @@ PARA, LINE, CELL, ROW_END, TABLE_END = "para", "line", "cell", "row_end", "table
 HTML, TEXT, PDF, DOCX, DOC = ("text/html", "text/plain", "application/pdf",
                               "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                               "application/msword")
+XLSX, XLS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.ms-excel"
 # Bodies beyond these sizes are refused with a warning: no real report page comes near them, and
 # parsing a hostile 200 MB body would hold a worker for minutes.
 MAX_BYTES = {HTML: 16 * 2**20, TEXT: 16 * 2**20}
 MAX_BYTES_DEFAULT = 64 * 2**20
 
 _EXTENSIONS = {".html": HTML, ".htm": HTML, ".shtml": HTML, ".jsp": HTML, ".txt": TEXT,
-               ".pdf": PDF, ".docx": DOCX, ".doc": DOC, ".wps": DOC}
+               ".pdf": PDF, ".docx": DOCX, ".doc": DOC, ".wps": DOC, ".xlsx": XLSX, ".xls": XLS}
 
 
 @dataclass
@@ -94,14 +95,14 @@ def register(media_type: str):
 def sniff_media_type(body: bytes, url: Optional[str], headers: dict) -> str:
     """Magic bytes first (a PDF served as text/html happens), then the header, then the name."""
     head = body[:8]
+    ctype = (headers.get("content-type") or "").split(";")[0].strip().lower()
     if head.startswith(b"%PDF"):
         return PDF
     if head.startswith(b"PK\x03\x04"):
-        return DOCX
+        return XLSX if _zip_has(body, "xl/workbook.xml") else DOCX
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return DOC
-    ctype = (headers.get("content-type") or "").split(";")[0].strip().lower()
-    if ctype in READERS or ctype in (HTML, TEXT, PDF, DOCX, DOC):
+        return XLS if _ole_is_workbook(body, ctype, url) else DOC
+    if ctype in READERS or ctype in (HTML, TEXT, PDF, DOCX, DOC, XLSX, XLS):
         if ctype == TEXT and _looks_like_html(body):
             return HTML
         return ctype
@@ -110,6 +111,29 @@ def sniff_media_type(body: bytes, url: Optional[str], headers: dict) -> str:
         if ext in _EXTENSIONS:
             return _EXTENSIONS[ext]
     return HTML if _looks_like_html(body) else TEXT
+
+
+def _zip_has(body: bytes, name: str) -> bool:
+    """Whether a ZIP's directory names `name` (only the central directory is read)."""
+    import io
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:
+            return name in zf.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+
+
+def _ole_is_workbook(body: bytes, ctype: str, url: Optional[str]) -> bool:
+    """An OLE2 file is Excel if its directory has a Workbook/Book stream and no WordDocument
+    (a .doc may embed a workbook), or, failing both names, if the header or name says so."""
+    utf16 = lambda s: s.encode("utf-16-le")
+    if utf16("WordDocument") in body:
+        return False
+    if utf16("Workbook") in body or utf16("Book\0") in body:
+        return True
+    ext = PurePosixPath(urlparse(url).path).suffix.lower() if url else ""
+    return ctype == XLS or ext in (".xls", ".et")
 
 
 def _looks_like_html(body: bytes) -> bool:
@@ -148,7 +172,8 @@ def read_document(body: bytes, url: Optional[str] = None, headers: Optional[dict
 def _load_readers() -> None:
     """Import the format modules, each of which registers its reader."""
     import importlib
-    for name in ("govreports.text", "govreports.html", "govreports.pdf", "govreports.docx"):
+    for name in ("govreports.text", "govreports.html", "govreports.pdf", "govreports.docx",
+                 "govreports.spreadsheet"):
         try:
             importlib.import_module(name)
         except ImportError:

@@ -54,31 +54,34 @@ _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 
 
 # ---------------------------------------------------------------- the archive
-def _check_archive(body: bytes) -> Optional[tuple[str, str]]:
-    """(warning code, message) if the archive must not be parsed; None if it is safe."""
+def _check_archive(body: bytes, main_part: str = "word/document.xml", kind: str = "DOCX",
+                   what: str = "a Word document") -> Optional[tuple[str, str]]:
+    """(warning code, message) if the archive must not be parsed; None if it is safe. The
+    spreadsheet reader checks its XLSX with the same limits (main_part xl/workbook.xml)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(body))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        return "unreadable", f"the DOCX is not a readable ZIP archive: {exc}"
+        return "unreadable", f"the {kind} is not a readable ZIP archive: {exc}"
     with zf:
         infos = zf.infolist()
         names = {i.filename for i in infos}
-        if "word/document.xml" not in names:
-            kind = ("an OpenDocument file" if "content.xml" in names else
-                    "an Excel workbook" if "xl/workbook.xml" in names else
-                    "a PowerPoint file" if "ppt/presentation.xml" in names else "a ZIP archive")
-            return "unsupported_format", f"the body is {kind}, not a Word document; nothing extracted"
+        if main_part not in names:
+            found = ("an OpenDocument file" if "content.xml" in names else
+                     "a Word document" if "word/document.xml" in names else
+                     "an Excel workbook" if "xl/workbook.xml" in names else
+                     "a PowerPoint file" if "ppt/presentation.xml" in names else "a ZIP archive")
+            return "unsupported_format", f"the body is {found}, not {what}; nothing extracted"
         if len(infos) > MAX_PARTS:
-            return "unreadable", f"the DOCX has {len(infos)} parts (limit {MAX_PARTS}); not parsed"
+            return "unreadable", f"the {kind} has {len(infos)} parts (limit {MAX_PARTS}); not parsed"
         total = 0
         for i in infos:
             total += i.file_size
             if i.file_size > MAX_PART_BYTES or total > MAX_TOTAL_BYTES:
-                return "unreadable", (f"the DOCX part {i.filename} inflates to {i.file_size} bytes "
+                return "unreadable", (f"the {kind} part {i.filename} inflates to {i.file_size} bytes "
                                       f"(limits {MAX_PART_BYTES} per part, {MAX_TOTAL_BYTES} in all); "
                                       f"not parsed")
             if i.file_size > 2**20 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-                return "unreadable", (f"the DOCX part {i.filename} is compressed "
+                return "unreadable", (f"the {kind} part {i.filename} is compressed "
                                       f"{i.file_size // max(i.compress_size, 1)} times (a ZIP bomb?); "
                                       f"not parsed")
         for i in infos:
@@ -87,12 +90,12 @@ def _check_archive(body: bytes) -> Optional[tuple[str, str]]:
             try:
                 data = zf.read(i)
             except Exception as exc:  # a bad CRC, an unsupported compression method
-                return "unreadable", f"the DOCX part {i.filename} cannot be read: {exc}"
+                return "unreadable", f"the {kind} part {i.filename} cannot be read: {exc}"
             if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 data = data.decode("utf-16", "replace").encode("utf-8")
             if _DTD.search(data):
-                return "unreadable", (f"the DOCX part {i.filename} declares a DTD or entities, "
-                                      f"which no Word document has; not parsed")
+                return "unreadable", (f"the {kind} part {i.filename} declares a DTD or entities, "
+                                      f"which no {kind} has; not parsed")
     return None
 
 

@@ -32,6 +32,8 @@ _ITEM_KEYS = {"一": "art20_1", "1": "art20_1", "五": "art20_5", "5": "art20_5"
               "6": "art20_6", "八": "art20_8", "8": "art20_8", "九": "art20_9", "9": "art20_9"}
 # One search per era instead of one `in` per phrase: this runs on every token of the tables.
 _ERA_PATTERNS = {era: re.compile("|".join(map(re.escape, phrases))) for era, phrases in ERA_SIGNALS.items()}
+# Marks a block header that named one column twice (see _active_label).
+_BAD_HEADER = "__bad_header__"
 _TRAILING_DIGITS = re.compile(r"\d{3,}(?:\.\d+)?(?:万元|元)?$")
 _PAREN_TAIL = re.compile(r"\([^()]*\)$")
 
@@ -206,13 +208,22 @@ class _Mapper:
         if self.in_active_header:
             col = ACTIVE_COLUMN_INDEX.match(own)
             if col is not None:
-                self.active_columns.append(col.key)
+                if col.key in self.active_columns:
+                    # Two header cells of one meaning: which value belongs to which cannot be
+                    # told, so the block's rows are kept as warnings, not cells.
+                    self.out.warn("header_duplicate_column", f"active.{self.block or '?'}",
+                                  f"column {text!r} appears twice in the block's header", [text])
+                    self.active_columns.append(_BAD_HEADER)
+                else:
+                    self.active_columns.append(col.key)
                 return True
         # A row the form does not have (Hubei's 其他主动公开文件): read it, keep it as a warning.
         self._open(Row("active", text, None, self.block or ""), i)
         return True
 
     def _columns_for(self, block: str) -> tuple[str, ...]:
+        if _BAD_HEADER in self.active_columns:
+            return ()
         if self.active_columns:
             return tuple(self.active_columns)
         era = "2021" if self.out.signals["2021"] > self.out.signals["2019"] else "2019"
@@ -302,7 +313,8 @@ class _Mapper:
         where = f"{row.table}.{row.key}"
         expected = len(row.columns)
         if not expected:
-            self.out.warn("columns_unknown", where, f"no column header for {row.label!r}", row.values)
+            self.out.warn("columns_unknown", where, f"no usable column header for {row.label!r}",
+                          row.values)
             return
         if (row.table, row.key) in self.emitted:
             previous = self.emitted[(row.table, row.key)]

@@ -137,13 +137,20 @@ def test_part_over_the_size_limit_is_refused(monkeypatch):
 
 def test_broken_zip_and_other_office_files():
     assert _codes(_parse(b"PK\x03\x04" + b"\0" * 200))[0] == ("unreadable", "source")
+    # An XLSX goes to the spreadsheet reader (tests/test_spreadsheet.py); other Office ZIPs are named.
+    pptx = io.BytesIO()
+    with zipfile.ZipFile(pptx, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("ppt/presentation.xml", "<presentation/>")
+    result = _parse(pptx.getvalue(), "http://x.gov.cn/a.pptx")
+    assert _codes(result)[0] == ("unsupported_format", "source")
+    assert "PowerPoint" in result.warnings[0].message and "no_tables" not in [w.code for w in result.warnings]
     xlsx = io.BytesIO()
     with zipfile.ZipFile(xlsx, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("xl/workbook.xml", "<workbook/>")
-    result = _parse(xlsx.getvalue(), "http://x.gov.cn/a.xlsx")
-    assert _codes(result)[0] == ("unsupported_format", "source")
-    assert "Excel" in result.warnings[0].message and "no_tables" not in [w.code for w in result.warnings]
+    refused = docx_reader.read_docx(xlsx.getvalue(), "http://x.gov.cn/a.docx", {}).warnings[0]
+    assert refused.code == "unsupported_format" and "Excel" in refused.message
 
 
 @pytest.mark.parametrize("url,named", [("http://x.gov.cn/P0201.doc", "Word 97-2003"),

@@ -137,3 +137,12 @@ def test_values_domain_flags_negative_counts_but_not_signed_changes():
                      "处理决定数量", "行政许可", "613", "减12", "4850"])
     (dom,) = [c for c in r.checks if c.key == "values.domain"]
     assert dom.status == "pass" and r.value("active", "licensing", "change") == -12
+
+
+def test_header_naming_a_column_twice_refuses_the_block_rows():
+    r = parse_lines(["二、主动公开政府信息情况", "第二十条第（五）项", "信息内容", "上一年项目数量", "本年增/减",
+                     "处理决定数量", "处理决定数量", "行政许可", "10", "0", "0", "430"])
+    assert not [c for c in r.cells if c.row == "licensing"]
+    codes = [(w.code, w.where) for w in r.warnings]
+    assert ("header_duplicate_column", "active.art20_5") in codes
+    assert ("columns_unknown", "active.licensing") in codes
