@@ -1,10 +1,17 @@
 """Session-wide test setup: crawls run by any test write their summary into a temporary folder,
-never over data/crawl-summary.json, which the next real crawl compares itself with."""
+never over data/crawl-summary.json, which the next real crawl compares itself with; and the
+property-based tests run the same examples on every CI run (CI=true), so a landing is judged on
+the code, while a developer's run keeps exploring new examples."""
 from __future__ import annotations
 
 import os
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True, scope="session")
