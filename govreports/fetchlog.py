@@ -26,6 +26,7 @@ from scrapy import signals
 from scrapy.http import Request
 
 from govreports.config import database_url
+from govreports.store import LazyStore
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ class FetchLog:
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_url = database_url(crawler.settings)
-        self._store: Any = None
-        self._store_failed = False
+        self._store = LazyStore(self.db_url, "fetch log",
+                                "blocked and failed fetches are counted in the stats only")
         self.portals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     @classmethod
@@ -73,7 +74,7 @@ class FetchLog:
         self.stats.inc_value(portal_stat(portal_code, outcome))
         self.stats.inc_value(portal_stat(portal_code, outcome, reason))
         self.portals[portal_code or "-"][outcome] += 1
-        store = self._open()
+        store = self._store.get()
         if store is None:
             return
         try:
@@ -81,17 +82,6 @@ class FetchLog:
                             status=status, size=size, detail=(detail or "")[:2000] or None)
         except Exception as exc:  # the crawl goes on; the stats still count it
             log.warning("fetch_log row for %s not written: %s: %s", url, type(exc).__name__, exc)
-
-    def _open(self) -> Any:
-        if self._store is None and not self._store_failed:
-            from govreports.store import Store
-            try:
-                self._store = Store(self.db_url)
-            except Exception as exc:
-                self._store_failed = True
-                log.warning("fetch log: database unavailable (%s: %s); blocked and failed fetches "
-                            "are counted in the stats only", type(exc).__name__, exc)
-        return self._store
 
     def summary(self) -> list[str]:
         """One line per portal: what was crawled and what was not."""
@@ -119,6 +109,4 @@ class FetchLog:
         lines = self.summary()
         if lines:
             log.info("crawl summary per portal (%s):\n  %s", reason, "\n  ".join(lines))
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self._store.close()

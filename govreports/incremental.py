@@ -13,7 +13,9 @@ everything, as a first crawl would, and says so once in the log.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Optional
+from typing import Iterable
+
+from govreports.store import LazyStore
 
 log = logging.getLogger(__name__)
 
@@ -29,24 +31,12 @@ def _twin(url: str) -> str:
 class KnownReports:
     def __init__(self, db_url: str) -> None:
         self.db_url = db_url
-        self._store: Any = None
-        self._failed = False
-
-    def _open(self) -> Optional[Any]:
-        if self._store is None and not self._failed:
-            from govreports.store import Store
-            try:
-                self._store = Store(self.db_url)
-            except Exception as exc:
-                self._failed = True
-                log.warning("incremental crawl off: database unavailable (%s: %s); every report "
-                            "is fetched", type(exc).__name__, exc)
-        return self._store
+        self._store = LazyStore(db_url, "incremental crawl off", "every report is fetched")
 
     def known(self, urls: Iterable[str]) -> set[str]:
         """Those of `urls` (or their http/https twins) already stored as reports."""
         urls = list(urls)
-        store = self._open()
+        store = self._store.get()
         if store is None or not urls:
             return set()
         try:
@@ -58,6 +48,4 @@ class KnownReports:
         return {u for u in urls if u in found or _twin(u) in found}
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self._store.close()

@@ -10,6 +10,8 @@ The schema is published to researchers: change it only through a migration. All 
 """
 from __future__ import annotations
 
+import logging
+
 import hashlib
 import json
 import zlib
@@ -820,3 +822,30 @@ def _sqlite_setup(engine: Engine) -> None:
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("govreports_write")
                              else "BEGIN")
+
+
+class LazyStore:
+    """A Store opened on first use, and tried once: for the crawl's helpers to which the database
+    is a help, not a need (the fetch log, the incremental check). A database that cannot be
+    opened is said once in the log, with what the crawl does without it, and then left alone."""
+
+    def __init__(self, url: str, what: str, without: str) -> None:
+        self.url, self.what, self.without = url, what, without
+        self._store: Optional[Store] = None
+        self._failed = False
+
+    def get(self) -> Optional[Store]:
+        if self._store is None and not self._failed:
+            try:
+                self._store = Store(self.url)
+            except Exception as exc:
+                self._failed = True
+                logging.getLogger(__name__).warning(
+                    "%s: database unavailable (%s: %s); %s", self.what, type(exc).__name__, exc,
+                    self.without)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
