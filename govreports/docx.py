@@ -1,4 +1,4 @@
-"""Readers for Word attachments: DOCX with python-docx, and the legacy formats named, not guessed.
+"""Readers for Word attachments: DOCX with python-docx; what is served as .doc, sent to its reader.
 
 DOCX. The body is walked in order, so paragraphs and tables come out interleaved as published
 (content controls, w:sdt, are looked through). A paragraph is a `para` token per line (a manual
@@ -17,10 +17,9 @@ sizes bound the work). An XML part that declares a DTD (<!DOCTYPE / <!ENTITY: no
 one) is refused, so entity expansion is never attempted; python-docx's parser also has
 resolve_entities off. A refusal is an `unreadable` warning, never an exception.
 
-Legacy formats (application/msword): Word 97-2003 .doc and WPS .wps are OLE2 binaries with no
-reader here, so they get an `unsupported_format` warning naming the format (a converter such as
-LibreOffice is far too heavy for a crawler worker; antiword loses the table grid). Portals also
-serve HTML, RTF or MHT under a .doc name: HTML is read by the HTML reader, the others are named.
+Legacy formats (application/msword): Word 97-2003 .doc and WPS .wps are OLE2 binaries, read by
+govreports.doc. Portals also serve HTML, RTF or MHT under a .doc name: HTML is read by the HTML
+reader, the others are named with an `unsupported_format` warning.
 """
 from __future__ import annotations
 
@@ -303,9 +302,9 @@ def read_docx(body: bytes, url: Optional[str], headers: dict) -> Document:
 
 # ---------------------------------------------------------------- .doc / .wps
 def read_doc(body: bytes, url: Optional[str], headers: dict) -> Document:
-    """Legacy Word: name the format; read what is really HTML or DOCX under a .doc name."""
+    """application/msword: Word 97 (OLE2) to govreports.doc; HTML or DOCX under a .doc name
+    read as such; RTF, MHT and the unrecognised named."""
     head = body[:4096]
-    name = (url or "").lower().split("?")[0]
     if head.startswith(b"PK\x03\x04"):
         return read_docx(body, url, headers)
     ole = head.startswith(b"\xd0\xcf\x11\xe0")
@@ -316,9 +315,9 @@ def read_doc(body: bytes, url: Optional[str], headers: dict) -> Document:
         doc.meta["served_as"] = "application/msword"
         return doc
     if ole:
-        fmt = "a WPS Office document (.wps, OLE2 binary)" if name.endswith(".wps") else \
-            "a Word 97-2003 document (.doc, OLE2 binary)"
-    elif head.lstrip().startswith(b"{\\rtf"):
+        from govreports.doc import read_word97
+        return read_word97(body, url, headers)
+    if head.lstrip().startswith(b"{\\rtf"):
         fmt = "an RTF document served as Word"
     elif re.match(rb"(?i)\s*MIME-Version", head):
         fmt = "a single-file web page (MHT) served as Word"

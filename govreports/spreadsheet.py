@@ -12,6 +12,8 @@ Values: a number that is whole is written without a decimal point (12.0 → "12"
 as its shortest repr (2315.47); a date as ISO 8601; an error (#DIV/0!) or nothing as "". Formulas
 give the value Excel cached when the file was saved (openpyxl data_only=True); a file written by
 a library that never computed them has none, so such a cell is "" (not the formula text).
+The title candidate is the document property Title (docProps/core.xml; an XLS's OLE2
+SummaryInformation, read with olefile).
 Text is whitespace-cleaned and a cell's lines are joined without a separator (商业 / 企业 is
 商业企业), as in the other readers.
 
@@ -186,7 +188,23 @@ def read_xls(body: bytes, url: Optional[str], headers: dict) -> Document:
                   if rhi > rlo and chi > clo]
         if _emit_sheet(sheet.name, values, merges, tables, doc):
             tables += 1
+    title = _ole_title(body)
+    doc.title_candidates = [title] if title else []
     return doc
+
+
+def _ole_title(body: bytes) -> str:
+    """The workbook's title from its OLE2 SummaryInformation (xlrd does not read it), as the
+    XLSX reader takes it from docProps/core.xml."""
+    from govreports.doc import ole_title, open_ole
+    try:
+        ole = open_ole(body)
+    except Exception:  # xlrd read the workbook; a container olefile refuses only loses the title
+        return ""
+    try:
+        return ole_title(ole)
+    finally:
+        ole.close()
 
 
 @register(XLSX)

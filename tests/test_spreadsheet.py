@@ -2,8 +2,9 @@
 merges once, vertical merges inherited), numbers written as the form writes them, an HTML page
 taking its tables from an attached workbook; hostile or broken files giving warnings.
 
-No BIFF (.xls) fixture: nothing installed writes BIFF (xlwt is not a dependency), so the XLS
-reader is tested with broken, disguised and OLE-sniffed bodies only."""
+The XLS (BIFF8) reader is tested on LibreOffice conversions (tests/fixtures/xls/README.md): the
+XLSX fixture as .xls gives the XLSX's tokens and cells, and the real Pingtan 2021 report's table
+三 as .xls gives its golden cells; and with broken, disguised and OLE-sniffed bodies."""
 import io
 import zipfile
 
@@ -120,6 +121,42 @@ def test_html_page_takes_its_tables_from_the_attached_workbook():
     assert r.source.media_type == "text/html" and r.template == "2021"
     assert (r.title, r.header.published_date) == (spec.TITLE, "2023-01-20")
     assert {c.key: c.status for c in r.checks} == {c.key: c.status for c in R.checks}
+
+
+# ---------------------------------------------------------------- XLS (BIFF8)
+R_XLS = parse_fixture("songlin-2022.xls", "xls")
+
+
+def _all_cells(res):
+    return [(c.table, c.row, c.col, c.value, c.raw, c.inferred, c.origin) for c in res.cells]
+
+
+def test_xls_gives_the_cells_and_fields_of_its_xlsx_source():
+    assert R_XLS.source.media_type == XLS
+    assert _all_cells(R_XLS) == _all_cells(R) and len(R_XLS.cells) == 7 * len(spec.REQUESTS) + 15
+    # The title is the workbook's Title property (SummaryInformation), as docProps gives the XLSX's.
+    assert (R_XLS.title, R_XLS.report_year, R_XLS.template) == (spec.TITLE, 2022, "2021")
+    assert R_XLS.warnings == []
+    assert {c.key: c.status for c in R_XLS.checks} == {c.key: c.status for c in R.checks}
+
+
+def test_xls_tokens_are_the_xlsx_readers_merges_included(doc):
+    xls = read(load_page("songlin-2022.xls", "xls"))
+    tokens = lambda d: [(t.kind, t.text, t.table_no, t.row_no, t.inherited) for t in d.tokens]
+    assert tokens(xls) == tokens(doc)
+    assert sum(t.inherited for t in xls.tokens) > 30
+
+
+def test_real_report_table_as_xls_gives_its_golden_cells():
+    from tests import golden
+
+    expected = sorted((c["table"], c["row"], c["col"], c["value"], c["raw"], c["inferred"])
+                      for c in golden.load("pingtan-2021.html")["cells"] if c["table"] == "requests")
+    r = parse_fixture("pingtan-2021-requests.xls", "xls")
+    assert r.source.media_type == XLS and r.template == "2021"
+    got = sorted((c.table, c.row, c.col, c.value, c.raw, c.inferred) for c in r.cells)
+    assert got == expected and len(got) == 7 * 25
+    assert {c.status for c in r.checks} == {"pass"}
 
 
 # ---------------------------------------------------------------- sniffing
