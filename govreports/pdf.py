@@ -30,8 +30,12 @@ It is pure Python on pdfminer.six, so it installs anywhere. camelot needs Ghosts
 and returns DataFrames in which merged cells are repeated or blanked, so a merge can no longer
 be told from a published repeat; tabula needs a JVM; PyMuPDF is AGPL.
 
-Work is bounded: at most MAX_PAGES pages, MAX_CHARS characters and MAX_SECONDS of reading; beyond
-that the document is cut with a `truncated` warning. A page with more than MAX_RULINGS line
+Work is bounded: at most MAX_PAGES pages, MAX_CHARS characters and MAX_SECONDS of reading, checked
+as a page is drawn (govreports.pdfbounds), not only between pages; beyond that the document is cut
+where it got to, with a `truncated` warning. A page is cut at pdfbounds.MAX_PAGE_CHARS characters
+(`truncated` for that page, the next is read). A stream that would inflate past
+pdfbounds.MAX_STREAM_BYTES, or past MAX_INFLATED_BYTES for the document, is refused uninflated
+and read as empty (`too_large`). A page with more than MAX_RULINGS line
 segments is a drawing, not a table: its text is read as prose (`tables_skipped`). A body that is not a PDF, an encrypted or
 broken file → `unreadable`; a PDF without a text layer (a scan) → `tables_are_images`. A page
 that fails is skipped with a warning; the rest is read.
@@ -46,13 +50,16 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from govreports.documents import CELL, PARA, PDF, ROW_END, TABLE_END, Document, Token, register
 from govreports.header import split_label_runs
 from govreports.normalize import clean, is_word_char, join_pieces, norm, strip_numbering
 from govreports.numbers import parse_cell
 from govreports.sections import heading_no
+
+if TYPE_CHECKING:  # imported where pdfplumber is (on first use)
+    from govreports import pdfbounds
 
 MAX_PAGES = 300
 MAX_CHARS = 2_000_000
@@ -244,18 +251,29 @@ def _index(bounds: list[float], v: float) -> int:
 
 # ---------------------------------------------------------------- one page
 class _PageReader:
-    def __init__(self, page, number: int):
+    def __init__(self, page, number: int, limits: Optional["pdfbounds.Limits"] = None):
         self.page = page
         self.number = number
+        self.limits = limits
+        self.cut: Optional[str] = None  # pdfbounds.PageCut.reason when the page was cut
         self.skipped_rulings = 0
         self.unmapped = 0  # glyphs whose font has no Unicode mapping: pdfminer gives "(cid:N)"
 
     def read(self) -> tuple[_Page, int, int]:
         """The page's lines and tables in reading order, its character count and image count."""
+        dropped = 0
+        if self.limits is not None:
+            from govreports import pdfbounds
+            layout = pdfbounds.read_layout(self.page, self.limits)
+            self.cut, dropped = layout.cut, layout.dropped_paths
         page = self.page.dedupe_chars(tolerance=1)
         chars = [c for c in page.chars if c.get("text")]
         rulings = _rulings(page)
-        if len(rulings) > MAX_RULINGS:
+        if dropped:
+            # Not all of its paths were kept: whatever grid the kept ones make is not the page's.
+            self.skipped_rulings = len(rulings) + dropped
+            rulings = []
+        elif len(rulings) > MAX_RULINGS:
             # A drawing (a map, a chart, vector text), not a ruled table: finding cells among
             # this many segments costs minutes.
             self.skipped_rulings = len(rulings)
@@ -373,14 +391,18 @@ class _Reader:
             self.doc.warn("unreadable", "source", "the PDF has no pages that can be found (a damaged "
                           "page tree or cross-reference table?); nothing extracted")
             return
+        from govreports import pdfbounds
         deadline = time.monotonic() + MAX_SECONDS
         for n, page in enumerate(self.pdf.pages[:MAX_PAGES], 1):
             if time.monotonic() > deadline:
                 self.doc.warn("truncated", "source", f"reading stopped after {MAX_SECONDS:.0f} s, at "
                               f"page {n} of {total}; the rest is not read")
                 break
+            limits = pdfbounds.Limits(chars=max(MAX_CHARS - self.chars, 0), deadline=deadline,
+                                      page_chars=pdfbounds.MAX_PAGE_CHARS,
+                                      page_paths=pdfbounds.MAX_PAGE_PATHS)
             try:
-                reader = _PageReader(page, n)
+                reader = _PageReader(page, n, limits)
                 read, nchars, nimages = reader.read()
                 if reader.unmapped:
                     self.unmapped.append((n, reader.unmapped))
@@ -399,9 +421,18 @@ class _Reader:
             self.images += nimages
             if nimages and not nchars:
                 self.image_pages.append(n)
-            if self.chars > MAX_CHARS:
+            if reader.cut == "page_chars":
+                self.doc.warn("truncated", f"page {n}", f"page {n} draws over "
+                              f"{pdfbounds.MAX_PAGE_CHARS} characters; it is cut there, the rest of "
+                              f"it is not read")
+            elif reader.cut == "time":
+                self.doc.warn("truncated", "source", f"reading stopped after {MAX_SECONDS:.0f} s, "
+                              f"in page {n} of {total}; the rest is not read")
+                break
+            if reader.cut == "chars" or self.chars > MAX_CHARS:
+                where = ", cut in that page" if reader.cut == "chars" else ""
                 self.doc.warn("truncated", "source", f"over {MAX_CHARS} characters by page {n} of "
-                              f"{total}; the rest is not read")
+                              f"{total}{where}; the rest is not read")
                 break
         else:
             if total > MAX_PAGES:
@@ -525,7 +556,10 @@ class _Reader:
                           f"{lost} of {self.chars} characters (pages {_ranges([n for n, _ in self.unmapped])}) "
                           f"have no Unicode mapping in their font and read as (cid:N): that text, labels "
                           f"and numbers included, is lost")
-        if not self.chars:
+        budget = getattr(self.pdf, "budget", None)
+        if not self.chars and budget is not None and budget.refused:
+            pass  # the refused streams (a `too_large` warning) are why, not a scan or outlines
+        elif not self.chars:
             if self.images:
                 self.doc.warn("tables_are_images", "tables",
                               f"the PDF has no text layer ({pages} page(s), {self.images} image(s)): "
@@ -643,10 +677,11 @@ def read_pdf(body: bytes, url: Optional[str], headers: dict) -> Document:
     if body.find(b"%PDF-", 0, 1024) < 0:
         doc.warn("unreadable", "source", f"not a PDF: {_what(body)}")
         return doc
-    import pdfplumber  # imported here: a missing library disables PDF only
+    from govreports import pdfbounds  # imported here (pdfplumber): a missing library disables PDF only
 
+    budget = pdfbounds.Budget(pdfbounds.MAX_STREAM_BYTES, pdfbounds.MAX_INFLATED_BYTES)
     try:
-        pdf = pdfplumber.open(io.BytesIO(body))
+        pdf = pdfbounds.BoundedPDF(io.BytesIO(body), budget)
     except Exception as exc:
         # pdfplumber wraps pdfminer's exception; the wrapped one names the cause.
         inner = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
@@ -658,6 +693,7 @@ def read_pdf(body: bytes, url: Optional[str], headers: dict) -> Document:
         else:
             why = f"{name}: {inner}"
         doc.warn("unreadable", "source", f"the PDF could not be opened: {why}")
+        _warn_streams(doc, budget)
         return doc
     problems = _Problems()
     miner = logging.getLogger("pdfminer")
@@ -670,11 +706,23 @@ def read_pdf(body: bytes, url: Optional[str], headers: dict) -> Document:
         _read_open(pdf, doc)
     finally:
         miner.removeHandler(problems)
-    if problems.count:
+    _warn_streams(doc, budget)
+    if problems.count or budget.damaged:
+        count = problems.count + len(budget.damaged)
+        first = problems.first or budget.damaged[0]
         doc.warn("pdf_damaged", "source",
-                 f"pdfminer met {problems.count} problem(s) in the file, first: {problems.first!r}; "
+                 f"pdfminer met {count} problem(s) in the file, first: {first!r}; "
                  f"text or rulings may be missing where it did")
     return doc
+
+
+def _warn_streams(doc: Document, budget) -> None:
+    if budget.refused:
+        doc.warn("too_large", "source",
+                 f"{len(budget.refused)} stream(s) refused, not inflated past the limit and read as "
+                 f"empty (a decompression bomb, or a drawing too large to read): "
+                 f"{'; '.join(budget.refused[:3])}{' …' if len(budget.refused) > 3 else ''}; "
+                 f"the text they hold is not read")
 
 
 class _Problems(logging.Handler):
