@@ -49,7 +49,9 @@ def _value(index: dict[tuple[str, str, str], Cell], table: str, row: str, col: s
 
 def _requests(result: ParseResult, index: Optional[dict] = None) -> list[Check]:
     index = _index(result) if index is None else index
-    get: Callable[[str, str], Optional[Number]] = lambda r, c: _value(index, "requests", r, c)
+    # The table's values by (row, col): one dict lookup per input, not a call and a lookup.
+    values = {(r, c): cell.value for (t, r, c), cell in index.items() if t == "requests"}
+    get: Callable[[str, str], Optional[Number]] = lambda r, c: values.get((r, c))
     rows = {c.row for c in result.cells if c.table == "requests"}
     if not rows:
         return []
@@ -63,7 +65,7 @@ def _requests(result: ParseResult, index: Optional[dict] = None) -> list[Check]:
     for row in REQUEST_ROW_KEYS:
         if row not in rows:
             continue
-        check = compare(f"requests.row_total.{row}", _sum(get(row, c) for c in APPLICANT_KEYS),
+        check = compare(f"requests.row_total.{row}", _sum([get(row, c) for c in APPLICANT_KEYS]),
                         get(row, "total"), "sum of the six applicant columns vs 总计")
         if row in inferred_rows:
             # The row was completed by this very identity: checking it again proves nothing.
@@ -73,7 +75,7 @@ def _requests(result: ParseResult, index: Optional[dict] = None) -> list[Check]:
     uses_2021 = any(r in rows for r in OTHER_2021)
     outcome_rows = OUTCOME_ROWS_COMMON + (OTHER_2021 if uses_2021 else ("other",))
     for col in REQUEST_COLUMN_KEYS:
-        checks.append(compare(f"requests.outcomes.{col}", _sum(get(r, col) for r in outcome_rows),
+        checks.append(compare(f"requests.outcomes.{col}", _sum([get(r, col) for r in outcome_rows]),
                               get("total", col), "sum of the outcome rows vs （七）总计"))
     return checks
 

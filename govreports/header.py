@@ -55,6 +55,8 @@ def _label_key(label: str) -> Optional[str]:
 
 def split_label_runs(line: str) -> list[tuple[str, str]]:
     """"索  引  号: Y01 发文机关: 贵溪市人民政府 文  号:" → [(索引号, Y01), (发文机关, …), (文号, "")]."""
+    if ":" not in line and "：" not in line:  # every label ends with one: no regex search
+        return []
     matches = list(_LABEL_RE.finditer(line))
     pairs = []
     for m, nxt in zip(matches, matches[1:] + [None]):

@@ -22,15 +22,18 @@ images, or only as a PDF in a 全真版 viewer, is flagged, so that an empty res
 for a report without tables.
 
 Speed (bench/parse.py): the tree is walked in Python only outside the data tables; a cell's text
-comes from libxml2 in one call unless the cell needs the slow walk (whitespace between blocks,
-hidden parts). Hidden elements, article and title candidates are found in one pass over the
-elements, each distinct style or class string judged once; a UTF-8 page is parsed from its own
-bytes.
+is its own text node, or comes from libxml2 in one call, unless the cell needs the slow walk
+(whitespace between blocks, hidden parts). Hidden elements, article and title candidates are
+found in one pass over the elements (one items() call each; the class and id it reads answer the
+chrome tests later), each distinct style or class string judged once; a UTF-8 page is parsed
+from its own bytes. lxml's per-call cost (a get() costs more than the Python around it) is what
+these choices avoid.
 """
 from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 from typing import Optional
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -39,7 +42,7 @@ from lxml import etree
 from govreports.documents import CELL, HTML, PARA, ROW_END, TABLE_END, Document, Token, register
 from govreports.encoding import decode
 from govreports.header import FIELD_LABELS, OTHER_LABELS, split_label_runs
-from govreports.normalize import clean, norm
+from govreports.normalize import CACHED_CHARS, clean, norm
 
 # Containers of the article on the platforms seen (portals.md §2); a lower rank wins.
 # Class and id names are compared in lower case (Shanghai writes Article_content).
@@ -59,13 +62,15 @@ _BLOCK = frozenset((
     "form", "fieldset", "figure", "figcaption", "hr", "table", "tbody", "thead", "tfoot", "tr",
     "td", "th", "caption", "body", "html", "nav", "details", "summary", "legend"))
 # Blocks inside a cell that make its text more than one libxml2 string (see _cell_text).
-_CELL_BLOCKS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "dd", "dt")
+_CELL_BLOCKS = frozenset(("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "dd",
+                          "dt"))
 # Never text of the report: scripts, form controls, embedded frames (a viewer is noted apart).
 _SKIP = frozenset((
     "script", "style", "noscript", "template", "head", "title", "select", "option", "button",
     "input", "textarea", "iframe", "frame", "frameset", "object", "embed", "svg", "math", "map",
     "audio", "video", "canvas", "link", "meta"))
 _CHROME_TAGS = frozenset(("nav", "header", "footer"))
+_CELL_TAGS = frozenset(("td", "th"))
 # Class/id words of portal chrome; the word must start the token (article_header is not chrome).
 _CHROME = re.compile(r"^(?:nav|menu|header|head|topbar|top|banner|search|login|footer|foot|bottom|"
                      r"crumb|breadcrumb|position|location|logo|share|sidebar|side|skip)(?:$|[_\-\d])",
@@ -94,6 +99,8 @@ TITLE_CHARS = 60
 HEADER_LINE_CHARS = 300
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".rar",
                          ".zip")
+# What the path of a link _links keeps must end with (one search for any of them).
+_LINK_WORDS = re.compile("|".join(map(re.escape, ("viewer.html",) + ATTACHMENT_EXTENSIONS)))
 
 _HEADER_VOCAB = frozenset(norm(lab) for labs in FIELD_LABELS.values() for lab in labs) | frozenset(
     norm(lab) for lab in OTHER_LABELS) | frozenset(("发文字号", "信息索引号", "效力状态", "公开形式"))
@@ -123,13 +130,23 @@ def _is_chrome(el) -> bool:
         return True
     for attr in ("class", "id"):
         value = el.get(attr)
-        if value and any(_CHROME.match(tok) for tok in value.split()):
+        if value and _chrome_value(value):
             return True
     return False
 
 
+@lru_cache(maxsize=4096)
+def _chrome_value(value: str) -> bool:
+    """Whether a class or id attribute names portal chrome (a page repeats a few dozen)."""
+    return any(_CHROME.match(tok) for tok in value.split())
+
+
 def _header_label(text: str) -> Optional[str]:
     """The header label a cell holds on its own (索 引 号：), normalised; else None."""
+    return _header_label_short(text) if len(text) <= CACHED_CHARS else _header_label_of(text)
+
+
+def _header_label_of(text: str) -> Optional[str]:
     n = _COLON_TAIL.sub("", norm(text))
     return n if n in _HEADER_VOCAB else None
 
@@ -140,6 +157,20 @@ def _starts_with_label(text: str) -> bool:
         return False
     runs = split_label_runs(text)
     return bool(runs) and norm(text).startswith(runs[0][0])
+
+
+def _is_label(text: str) -> bool:
+    """A cell holding a header label, alone or starting a "label：value" run."""
+    return _is_label_short(text) if len(text) <= CACHED_CHARS else _is_label_of(text)
+
+
+def _is_label_of(text: str) -> bool:
+    return bool(_header_label(text) or _starts_with_label(text))
+
+
+# Cells recur in every report of a form (table headings, 索引号：): each is judged once.
+_header_label_short = lru_cache(maxsize=16384)(_header_label_of)
+_is_label_short = lru_cache(maxsize=16384)(_is_label_of)
 
 
 class _Page:
@@ -156,24 +187,38 @@ class _Page:
         self.candidates: list[tuple[int, object]] = []
         self.titles: list = []
         # Word pages repeat a few dozen style and class strings over thousands of elements:
-        # each distinct one is judged once.
+        # each distinct one is judged once per page (a dict lookup), and once per process
+        # (_hides and _class_kind are cached: every portal's template repeats them).
         hides: dict[str, bool] = {}
         kinds: dict[str, tuple[Optional[int], bool]] = {}
+        hidden = self.hidden
+        # Element -> (class, id) where it has either: what chrome() asks, without asking lxml.
+        self.named: dict = {}
+        named = self.named
         for el in root.iter(etree.Element):
-            get = el.get
-            style = get("style")
-            if style:
-                verdict = hides.get(style)
-                if verdict is None:
-                    verdict = hides[style] = _hides(style)
-                if verdict:
-                    self.hidden.add(el)
-            if get("hidden") is not None:
-                self.hidden.add(el)
-            cls = get("class")
-            ident = get("id")
+            # One items() call costs less than the four get() calls it replaces (lxml's per-call
+            # overhead dominates), and an element without attributes costs nothing more.
+            attrs = el.items()
+            if not attrs:
+                continue
+            cls = ident = None
+            for name, value in attrs:
+                if name == "style":
+                    if value:
+                        verdict = hides.get(value)
+                        if verdict is None:
+                            verdict = hides[value] = _hides(value)
+                        if verdict:
+                            hidden.add(el)
+                elif name == "class":
+                    cls = value
+                elif name == "id":
+                    ident = value
+                elif name == "hidden":
+                    hidden.add(el)
             if not cls and not ident:
                 continue
+            named[el] = (cls, ident)
             if cls:
                 kind = kinds.get(cls)
                 if kind is None:
@@ -196,6 +241,13 @@ class _Page:
         for el in list(self.hidden) + list(root.iter("script", "style")):
             self.tainted.update(el.iterancestors("td", "th"))
 
+    def chrome(self, el) -> bool:
+        """_is_chrome(el), from the attributes the pass over the page read."""
+        if el.tag in _CHROME_TAGS:
+            return True
+        found = self.named.get(el)
+        return found is not None and any(v and _chrome_value(v) for v in found)
+
     def article(self):
         """(element, found by a known container)."""
         for rank in sorted({r for r, _ in self.candidates}):
@@ -212,6 +264,7 @@ class _Page:
         return _largest_container(body, self.hidden), False
 
 
+@lru_cache(maxsize=4096)
 def _class_kind(cls: str) -> tuple[Optional[int], bool]:
     """(the best article rank of a class attribute's names or None, whether one names a title)."""
     classes = cls.lower().split()
@@ -219,12 +272,22 @@ def _class_kind(cls: str) -> tuple[Optional[int], bool]:
     return (min(ranks) if ranks else None), not _TITLE_CLASSES.isdisjoint(classes)
 
 
+@lru_cache(maxsize=4096)
 def _hides(style: str) -> bool:
     """Whether a style attribute hides its element (display:none, visibility:hidden), in any
     letter case, as a browser reads it."""
     low = style.lower()
     return ("display" in low or "visibility" in low) and any(
         pattern.search(low) for pattern in _HIDING.values())
+
+
+def _has_block(el) -> bool:
+    """Whether a block (_CELL_BLOCKS) is below el. A loop over the few elements of a cell costs a
+    fifth of iterdescendants(*tags), which builds its tag matcher on every call."""
+    for child in el.iterdescendants():
+        if child.tag in _CELL_BLOCKS:
+            return True
+    return False
 
 
 def _text(el) -> str:
@@ -323,6 +386,14 @@ class _Lines:
         return self.lines
 
 
+def _spaced_text(el, hidden: set) -> str:
+    """The lines of el joined by spaces: " ".join(_Lines(hidden).walk(el)), without the walk for
+    an element that has no children (a header table's cells)."""
+    if not len(el):
+        return "" if el in hidden else clean(_visible(el.text or ""))
+    return " ".join(_Lines(hidden).walk(el))
+
+
 def _push_children(stack: list, el) -> None:
     """Schedule el's text, then each child and its tail, in reading order (last pushed pops
     first). Comments are children too: skipped when popped, their tails kept."""
@@ -377,7 +448,7 @@ class _Article:
             tag = item.tag
             if tag.__class__ is not str or tag in _SKIP or item in hidden:
                 continue
-            if self.skip_chrome and item is not root and _is_chrome(item):
+            if self.skip_chrome and item is not root and self.page.chrome(item):
                 continue
             if tag == "br":
                 self.flush()
@@ -415,10 +486,13 @@ class _Article:
     # ------------------------------------------------------------------ tables
     def _cell_text(self, td) -> str:
         if td not in self.page.tainted:
-            text = _text(td)
+            # A cell without children (comments count as children) is its own text: no
+            # serialiser call, no search for blocks.
+            leaf = not len(td)
+            text = (td.text or "") if leaf else _text(td)
             if not _WS.search(text):
                 return _visible(text)
-            if next(td.iterdescendants(*_CELL_BLOCKS), None) is None:
+            if leaf or not _has_block(td):
                 return clean(_visible(text))
         # The pieces of a word split over <p>/<br> are one word (商业</p><p>企业), whatever
         # whitespace the source has between the blocks.
@@ -430,24 +504,30 @@ class _Article:
                 or table.get("role") == "presentation":
             return "layout", []
         hidden = self.page.hidden
+        cell_text = self._cell_text
         rows = []
         filled = labels = 0
         for tr in _table_rows(table):
             if tr in hidden:
                 continue
             cells = []
+            append = cells.append
             for td in tr:
-                if td.tag not in ("td", "th") or td in hidden:
+                if td.tag not in _CELL_TAGS or td in hidden:
                     continue
-                text = self._cell_text(td)
+                text = cell_text(td)
                 if len(text) > LAYOUT_CELL_CHARS:
                     return "layout", []
-                get = td.get
-                cells.append((text, _int_attr(get("rowspan")), _int_attr(get("colspan"))))
+                # One keys() call costs less than a get(); most cells span nothing.
+                keys = td.keys()
+                if keys and ("rowspan" in keys or "colspan" in keys):
+                    append((text, _int_attr(td.get("rowspan")), _int_attr(td.get("colspan"))))
+                else:
+                    append((text, 1, 1))
                 if text:
                     filled += 1
                     # Digits are no label (most cells of a statistics table are digits).
-                    if not text.isdigit() and (_header_label(text) or _starts_with_label(text)):
+                    if not text.isdigit() and _is_label(text):
                         labels += 1
             rows.append(cells)
         if sum(len(r) for r in rows) <= 1:
@@ -458,6 +538,7 @@ class _Article:
         table_no = self.tables
         self.tables += 1
         tokens = self.tokens
+        add = tokens.append
         pending: dict[int, _Span] = {}  # grid column -> the rowspan cell covering it
         n_rows = len(rows)
         for r, cells in enumerate(rows):
@@ -467,8 +548,12 @@ class _Article:
             for text, rowspan, colspan in cells:
                 while col in pending:
                     sp = pending[col]
-                    tokens.append(Token(CELL, sp.text, table_no, r, inherited=True))
+                    add(Token(CELL, sp.text, table_no, r, inherited=True))
                     col = sp.col + sp.width
+                if rowspan == 1 and colspan == 1:  # most cells: nothing to clamp or carry down
+                    add(Token(CELL, text, table_no, r))
+                    col += 1
+                    continue
                 if colspan > MAX_COLSPAN or rowspan > MAX_ROWSPAN:
                     self.doc.warn("span_clamped", "tables",
                                   f"table {table_no + 1}, row {r + 1}: rowspan={rowspan} "
@@ -482,18 +567,21 @@ class _Article:
                     for c in range(col, col + colspan):
                         born[c] = sp
                 col += colspan
-            # Columns a rowspan covers after the row's last own cell (总计 in a header row).
-            for c in sorted(pending):
-                if c >= col:
-                    sp = pending[c]
-                    tokens.append(Token(CELL, sp.text, table_no, r, inherited=True))
-                    col = sp.col + sp.width
+            if pending:
+                # Columns a rowspan covers after the row's last own cell (总计 in a header row).
+                for c in sorted(pending):
+                    if c >= col:
+                        sp = pending[c]
+                        tokens.append(Token(CELL, sp.text, table_no, r, inherited=True))
+                        col = sp.col + sp.width
             if len(tokens) > start:
                 tokens.append(Token(ROW_END, table_no=table_no, row_no=r))
-            for sp in {id(sp): sp for sp in pending.values()}.values():
-                sp.left -= 1
-            pending = {c: sp for c, sp in pending.items() if sp.left > 0}
-            pending.update(born)
+            if pending:
+                for sp in {id(sp): sp for sp in pending.values()}.values():
+                    sp.left -= 1
+                pending = {c: sp for c, sp in pending.items() if sp.left > 0}
+            if born:
+                pending.update(born)
         tokens.append(Token(TABLE_END, table_no=table_no))
 
 
@@ -517,7 +605,7 @@ def _meta_pairs(rows: list) -> list[tuple[str, str]]:
         label = _header_label(text)
         if label is not None:
             nxt = cells[i + 1] if i + 1 < len(cells) else ""
-            if _header_label(nxt) or _starts_with_label(nxt):
+            if _is_label(nxt):
                 pairs.append((label, ""))
                 i += 1
             else:
@@ -566,17 +654,17 @@ class _HeaderScan:
                 break
             tag = item.tag
             if tag.__class__ is not str or tag in _SKIP or item in hidden or (
-                    item not in around and _is_chrome(item)):
+                    item not in around and self.page.chrome(item)):
                 continue
             if tag == "br":
                 self.flush()
                 continue
             if tag == "table" and next(item.iterdescendants("table"), None) is None:
                 self.flush()
-                rows = [[(" ".join(_Lines(hidden).walk(td)),) for td in tr
-                         if td.tag in ("td", "th")] for tr in _table_rows(item)]
+                rows = [[(_spaced_text(td, hidden),) for td in tr if td.tag in _CELL_TAGS]
+                        for tr in _table_rows(item)]
                 texts = [c[0] for row in rows for c in row if c[0]]
-                labels = sum(1 for t in texts if _header_label(t) or _starts_with_label(t))
+                labels = sum(1 for t in texts if _is_label(t))
                 if _is_meta(labels, len(texts)):
                     self.pairs.extend(_meta_pairs(rows))
                     continue
@@ -624,6 +712,12 @@ def _links(root, url: Optional[str]) -> tuple[list[tuple[str, str]], Optional[st
             src = el.get("src") or el.get("data") or el.get("ms-attr-src") or ""
         src = src.strip()
         if not src or src.startswith(("javascript:", "#")):
+            continue
+        low = src.lower()
+        if _LINK_WORDS.search(low) is None and "\t" not in src and "\r" not in src \
+                and "\n" not in src:
+            # No path below can end so (urlsplit's path is part of the address once it has no
+            # tab or newline to drop): the common link is not split.
             continue
         parts = urlsplit(src)
         path = parts.path.lower()
@@ -692,7 +786,7 @@ def read_html(body: bytes, url: Optional[str], headers: dict) -> Document:
     # Titles: what the CMS says, what the page shows, then the top of the article, where a
     # title may be broken over two paragraphs.
     for el in list(root.iter("h1")) + page.titles:
-        if el not in page.hidden and not _is_chrome(el):
+        if el not in page.hidden and not page.chrome(el):
             doc.title_candidates.append(clean(_text(el)))
     title = root.find(".//title")
     if title is not None:

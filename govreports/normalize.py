@@ -51,6 +51,15 @@ def _changing_chars() -> Optional[frozenset[str]]:
     return frozenset(chars)
 
 
+@lru_cache(maxsize=1)
+def _changing_re() -> re.Pattern:
+    """A search for the characters of _changing_chars() (not None), or any astral character,
+    where the set's isdisjoint() is left to decide: a regex character class looks a character up
+    in a bitmap, isdisjoint() builds a string object per character of the text."""
+    bmp = sorted(ch for ch in _changing_chars() or () if ord(ch) <= 0xFFFF)
+    return re.compile("[" + "".join(map(re.escape, bmp)) + "\U00010000-\U0010ffff]")
+
+
 def to_simplified(text: str) -> str:
     # Always converted (a hint list of traditional characters misses too many: 區 縣 貴 澤 辦 鎮 …),
     # but OpenCC's pure-Python matching costs ~0.1 ms a sentence, and most text from the portals is
@@ -63,7 +72,8 @@ def to_simplified(text: str) -> str:
     changing = _changing_chars()
     if changing is None:
         return cc.convert(text)
-    if changing.isdisjoint(text):
+    hit = _changing_re().search(text)
+    if hit is None or ord(hit.group()) > 0xFFFF and changing.isdisjoint(text):
         return text
     # OpenCC converts the runs between its separators (punctuation, spaces) one by one: only the
     # runs holding such a character need it (覆 of 覆盖 is one, for 答覆 → 答复).

@@ -14,12 +14,13 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Optional
 
 from govreports import legacy, prose, sections
 from govreports.documents import CELL, LINE, PARA, ROW_END, TABLE_END, Document
 from govreports.model import Cell, ParseResult
-from govreports.normalize import clean, norm, strip_numbering
+from govreports.normalize import CACHED_CHARS, clean, norm, strip_numbering
 from govreports.numbers import parse_cell
 from govreports.templates import (
     ACTIVE_BLOCK_COLUMNS, ACTIVE_COLUMN_INDEX, ACTIVE_EXTRA_ROW_PHRASES,
@@ -32,6 +33,17 @@ _ITEM_KEYS = {"一": "art20_1", "1": "art20_1", "五": "art20_5", "5": "art20_5"
               "6": "art20_6", "八": "art20_8", "8": "art20_8", "九": "art20_9", "9": "art20_9"}
 # One search per era instead of one `in` per phrase: this runs on every token of the tables.
 _ERA_PATTERNS = {era: re.compile("|".join(map(re.escape, phrases))) for era, phrases in ERA_SIGNALS.items()}
+# A token of ASCII digits alone holds no phrase of either era (so the mapper's digit fast path
+# skips the era count), as long as no phrase is itself all digits.
+_INERT_DIGITS = not any(p.isascii() and p.isdigit() for ps in ERA_SIGNALS.values() for p in ps)
+
+
+@lru_cache(maxsize=16384)
+def _era_hits(normed: str) -> tuple[str, ...]:
+    """The eras whose phrases a normalised label holds (labels recur in every report)."""
+    return tuple(era for era, pattern in _ERA_PATTERNS.items() if pattern.search(normed))
+
+
 # Marks a block header that named one column twice (see _active_label).
 _BAD_HEADER = "__bad_header__"
 _TRAILING_DIGITS = re.compile(r"\d{3,}(?:\.\d+)?(?:万元|元)?$")
@@ -66,14 +78,23 @@ class Mapped:
 
 
 def _own(text: str) -> str:
-    return strip_numbering(norm(text))
+    return _own_short(text) if len(text) <= CACHED_CHARS else strip_numbering(norm(text))
 
 
 def _unparenthesised(own: str) -> str:
     """A label without an instruction appended in brackets (规章（设区的市…提供相关数据）)."""
+    return _unparenthesised_short(own) if len(own) <= CACHED_CHARS else _unparenthesised_of(own)
+
+
+def _unparenthesised_of(own: str) -> str:
     while _PAREN_TAIL.search(own) and len(_PAREN_TAIL.sub("", own)) >= 2:
         own = _PAREN_TAIL.sub("", own)
     return own
+
+
+# Row labels recur in every report of a form: each is worked out once.
+_own_short = lru_cache(maxsize=16384)(lambda text: strip_numbering(norm(text)))
+_unparenthesised_short = lru_cache(maxsize=16384)(_unparenthesised_of)
 
 
 class _Mapper:
@@ -103,19 +124,36 @@ class _Mapper:
             if tok.inherited:
                 continue
             text = tok.text
+            if tok.kind != PARA and _INERT_DIGITS and text.isdigit() and text.isascii():
+                # Plain digits, most cells of a table: no heading, no label, no era signal, and
+                # a value as it stands (what the general path below does with them, cheaper).
+                if self.row is not None:
+                    self.row.values.append(text)
+                    self.row.tokens.append(i)
+                    self.out.consumed.add(i)
+                elif self.table == "appeals":
+                    self.row = Row("appeals", "", "all", values=[text], tokens=[i])
+                    self.out.consumed.add(i)
+                continue
             if tok.kind in (PARA, LINE):
                 found = sections.heading_no(text)
                 if found:
                     self._close_row()
                     self._enter(SECTION_TABLES.get(found[0]))
                     continue
-            self._detect_table(text)
+            if tok.kind == PARA and len(text) > CACHED_CHARS and not self._may_detect():
+                # A long paragraph is normalised only where it could open a table (its norm()
+                # is not cached and is all _detect_table would use it for).
+                n = None
+            else:
+                n = norm(text)
+                self._detect_table(text, n)
             if self.table is None:
                 continue
             if tok.kind != PARA:
                 # A paragraph is prose (HTML, DOCX): "本年新制作并公开规范性文件8件" in a 2021
                 # report names no column of its tables.
-                self._count_signals(text)
+                self._count_signals(text, n)
             parsed = parse_cell(text) if tok.kind != PARA else None
             if parsed is not None and parsed.is_value and (tok.kind == CELL or text.strip()):
                 if self.row is not None:
@@ -142,9 +180,9 @@ class _Mapper:
         self.block, self.active_columns, self.in_active_header = None, [], False
         self.started, self.in_request_header, self.group = False, False, ""
 
-    def _detect_table(self, text: str) -> None:
+    def _detect_table(self, text: str, n: Optional[str] = None) -> None:
         """Tables found by their own labels where the section headings are missing."""
-        n = norm(text)
+        n = norm(text) if n is None else n
         if self.table != "active" and _BLOCK_ITEM.search(n) and not self.out.cells_in("active"):
             self._close_row()
             self._enter("active")
@@ -156,11 +194,17 @@ class _Mapper:
             self._close_row()
             self._enter("appeals")
 
-    def _count_signals(self, text: str) -> None:
-        n = norm(text)
-        for era, pattern in _ERA_PATTERNS.items():
-            if pattern.search(n):
-                self.out.signals[era] += 1
+    def _may_detect(self) -> bool:
+        """Whether _detect_table could switch tables from here, whatever the text: its
+        conditions without their text tests."""
+        table, out = self.table, self.out
+        return (table != "active" and not out.cells_in("active")) \
+            or (table != "requests" and not out.cells_in("requests")) \
+            or (table != "appeals" and table in ("requests", None) and out.cells_in("requests"))
+
+    def _count_signals(self, text: str, n: Optional[str] = None) -> None:
+        for era in _era_hits(norm(text) if n is None else n):
+            self.out.signals[era] += 1
 
     # ------------------------------------------------------------------ labels
     def _label(self, text: str, i: int) -> bool:
@@ -354,10 +398,14 @@ class _Mapper:
     def _cells(self, row: Row, values: list[str]) -> list[Cell]:
         cells = []
         for col, raw in zip(row.columns, values):
-            parsed = parse_cell(raw)
-            value = parsed.value
+            if raw.isdigit() and raw.isascii():
+                # parse_cell's own reading of plain digits, without building a Parsed per cell.
+                value, unit = int(raw), None
+            else:
+                parsed = parse_cell(raw)
+                value, unit = parsed.value, parsed.unit
             if col == "amount_wan_yuan" and value is not None:
-                value = self._wan_yuan(row, raw, value, parsed.unit)
+                value = self._wan_yuan(row, raw, value, unit)
             cells.append(Cell(row.table, row.key, col, value, raw))
         return cells
 
@@ -489,5 +537,5 @@ def extract(doc: Document, result: ParseResult) -> None:
     prose.extract(doc, result, consumed, old.cut)
     if not any(c.origin == "table" for c in result.cells) and result.template in ("2019", "2021", "unknown") and not any(
             w.code in ("tables_are_images", "pdf_viewer_only", "unreadable", "unsupported_format",
-                       "too_large") for w in result.warnings):
+                       "too_large", "encrypted") for w in result.warnings):
         result.warn("no_tables", "tables", "no statistical table was found in the report")
