@@ -1,7 +1,9 @@
 """The fetch log: every fetch that gave no report, with its reason, in the database and the stats.
 
-Anything in the crawl that meets such a fetch (the spider on an anti-bot answer or a failure, the
-downloader middlewares of govreports.fetching on an off-site redirect or a TLS fallback) calls
+Anything in the crawl that meets such a fetch (the spider on an anti-bot answer or a failure, or
+on a list page whose later pages the platform hides behind its own script, as `blocked` with the
+adapter's reason such as `encrypted_params`; the downloader middlewares of govreports.fetching on
+an off-site redirect or a TLS fallback) calls
 `report_fetch(crawler, request, outcome, reason, …)`. That sends the `fetch_problem` signal, which
 the FetchLog extension (setting EXTENSIONS) turns into
 
@@ -15,18 +17,27 @@ the FetchLog extension (setting EXTENSIONS) turns into
 The portal and role come from the request's meta (META_PORTAL, META_ROLE), which the spider sets
 on every request. When the database cannot be opened the rows are lost with a warning, the stats
 and the log line are not.
+
+The log is read back by the incremental crawl (govreports.incremental): `settled_urls` are report
+URLs whose last fetch ended for good (an anti-bot answer, robots.txt, 403/404/410, an off-site
+or looping redirect), which a list page's "anything new?" test counts as known while the record
+is recent; `broken_since` tells which portals had a list page fail or a fetch fail for a while
+only (5xx, timeouts: worth another try), whose list walks therefore did not finish.
 """
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Optional
 
 from scrapy import signals
 from scrapy.http import Request
+from sqlalchemy import select
 
 from govreports.config import database_url
-from govreports.store import LazyStore
+from govreports.store import FetchLogRow, LazyStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +46,49 @@ META_PORTAL = "govreports_portal"
 META_ROLE = "govreports_role"
 STAT = "govreports/portal/"
 OUTCOMES = ("blocked", "offsite", "failed", "fallback")
+# Failures another try would meet again: refused by robots.txt or the server, gone, a redirect
+# that goes nowhere allowed (reasons as _record_failure and govreports.fetching write them).
+PERMANENT_FAILURES = frozenset({"robots_txt", "http_400", "http_401", "http_403", "http_404",
+                                "http_410", "http_451", "redirect_loop", "ignored"})
+
+
+def is_permanent(outcome: str, reason: str) -> bool:
+    """Would fetching again end the same way? Anti-bot answers and off-site redirects, yes (for
+    a while: the caller bounds the age of the record); 5xx, timeouts, resets, no."""
+    if outcome in ("blocked", "offsite"):
+        return True
+    return outcome == "failed" and reason in PERMANENT_FAILURES
+
+
+def settled_urls(store: Store, urls: Iterable[str], since: datetime) -> set[str]:
+    """Those of `urls` whose fetch as a report was recorded since `since` as failed for good
+    (is_permanent)."""
+    wanted = list(dict.fromkeys(urls))
+    found: set[str] = set()
+    with store.session() as s:
+        for i in range(0, len(wanted), 500):
+            rows = s.execute(select(FetchLogRow.url, FetchLogRow.outcome, FetchLogRow.reason).where(
+                FetchLogRow.url.in_(wanted[i:i + 500]), FetchLogRow.role == "report",
+                FetchLogRow.logged_at >= since))
+            found.update(url for url, outcome, reason in rows if is_permanent(outcome, reason))
+    return found
+
+
+def broken_since(store: Store, since: datetime) -> dict[Optional[str], datetime]:
+    """Portal code -> when it last had a list page blocked or failed, or a report or attachment
+    fetch fail for a while only, since `since`: walks of its lists begun before then are not
+    whole."""
+    latest: dict[Optional[str], datetime] = {}
+    with store.session() as s:
+        rows = s.execute(select(FetchLogRow.portal_code, FetchLogRow.role, FetchLogRow.outcome,
+                                FetchLogRow.reason, FetchLogRow.logged_at).where(
+            FetchLogRow.logged_at >= since, FetchLogRow.outcome.in_(("blocked", "failed"))))
+        for code, role, outcome, reason, at in rows:
+            if role == "list" or (role in ("report", "attachment")
+                                  and not is_permanent(outcome, reason)):
+                if code not in latest or at > latest[code]:
+                    latest[code] = at
+    return latest
 
 
 def report_fetch(crawler: Any, request: Optional[Request], outcome: str, reason: str, *,
@@ -99,7 +153,9 @@ class FetchLog:
             blocked = ", ".join(f"{r} {v}" for r, v in sorted(reasons.items()))
             lines.append(
                 f"{code}: {n('reports')} reports, {n('list_pages')} list pages, "
-                f"{n('skipped_known')} already stored; blocked {n('blocked')}"
+                f"{n('skipped_known')} already stored, {n('not_modified')} not modified (304), "
+                f"{n('skipped_refused')} refused before; "
+                f"blocked {n('blocked')}"
                 + (f" ({blocked})" if blocked else "")
                 + f", failed {n('failed')}, off-site redirects {n('offsite')}, "
                 f"https->http {n('fallback')}")

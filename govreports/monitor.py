@@ -4,7 +4,8 @@ it, and the verdict a scheduler acts on.
 CrawlSummary (an extension) counts per portal in the crawl stats, under govreports/summary/<code>/:
 
     found          report links queued for fetching (after the duplicate filter); `known`
-                   adds those an incremental crawl skipped as already stored (fetch log stats)
+                   adds those an incremental crawl skipped as already stored and those a
+                   refresh=1 crawl found not modified, HTTP 304 (fetch log stats)
     responses      answers to the portal's list, report and attachment requests
     blocked        of those, anti-bot answers (govreports.antibot)
     fetched        report pages handed to the pipelines
@@ -18,7 +19,7 @@ together (govreports.distributed mirrors these stats into Redis), and `worker` h
 The verdict (`evaluate`), written into the summary as `alerts` and `exit_code`:
 
     3  stored_nothing   no report was stored, not even as unchanged, and none was skipped as
-                        already stored (an incremental crawl, govreports.incremental)
+                        already stored or answered 304 (an incremental crawl, govreports.incremental)
     4  block_rate_jump  blocked/responses rose by GOVREPORTS_BLOCK_RATE_JUMP or more over the
                         previous summary of the same scope (the file about to be replaced), both
                         with GOVREPORTS_BLOCK_RATE_MIN_RESPONSES responses or more
@@ -51,8 +52,9 @@ log = logging.getLogger(__name__)
 # Our own namespace: govreports/portal/<code>/… belongs to the fetch log (govreports.fetchlog).
 PORTAL_STAT = "govreports/summary/"
 # Report links the incremental crawl skipped as already stored (govreports.incremental counts
-# them in the fetch log's namespace): a crawl that meets only those is healthy.
-FETCHLOG_STAT, KNOWN = "govreports/portal/", "skipped_known"
+# them in the fetch log's namespace), and those answered 304 Not Modified to a refresh=1 crawl's
+# validators (spiders/annual_reports.py): a crawl that meets only those is healthy.
+FETCHLOG_STAT, KNOWN, NOT_MODIFIED = "govreports/portal/", "skipped_known", "not_modified"
 OUTCOMES = ("new", "changed", "unchanged")
 COUNTED = ("found", "responses", "blocked", "fetched", "failed_checks", "reports_failing_checks")
 METRICS = ("found", "known", "fetched", "new", "changed", "unchanged", "stored", "not_stored",
@@ -99,10 +101,11 @@ def portal_figures(stats: dict[str, Any], codes: list[str] = ()) -> dict[str, di
             code, _, metric = key[len(PORTAL_STAT):].rpartition("/")
             if code and metric in COUNTED:
                 raw.setdefault(code, {})[metric] = value
-        elif key.startswith(FETCHLOG_STAT) and key.endswith("/" + KNOWN):
-            code = key[len(FETCHLOG_STAT):-len(KNOWN) - 1]
+        elif key.startswith(FETCHLOG_STAT) and key.rpartition("/")[2] in (KNOWN, NOT_MODIFIED):
+            code = key[len(FETCHLOG_STAT):].rpartition("/")[0]
             if code and "/" not in code:
-                raw.setdefault(code, {})["known"] = value
+                counts = raw.setdefault(code, {})
+                counts["known"] = counts.get("known", 0) + value
         elif key.startswith("govreports/stored_"):
             outcome, _, code = key[len("govreports/stored_"):].partition("/")
             if code and outcome in OUTCOMES:

@@ -16,6 +16,10 @@ USER_AGENT = f"govreports/0.1 (research crawler of annual reports; +{GOVREPORTS_
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# What one response yields is handled by this many tasks at once. A page yields one report or a
+# list page's dozen links; Scrapy's 100 started 100 tasks per response, most of them idle, which
+# cost more of the crawl's thread than storing the report (bench/crawl.py --profile).
+CONCURRENT_ITEMS = 8
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -67,9 +71,10 @@ ITEM_PIPELINES = {
     "pipelines.sql.SqlPipeline": 800,
 }
 # Worker processes that parse the reports (ParsePoolPipeline), so that parsing does not hold up
-# the crawl's own thread (downloads, the store); 0: parse in the crawl's thread. Each worker
-# costs ~100 MB; worth it with cores to spare (bench/crawl.py --parse-processes N measures it).
-GOVREPORTS_PARSE_PROCESSES = 0
+# the crawl's own thread (downloads, link finding, the store); 0: parse in the crawl's thread;
+# "auto": one per core beyond the first, at most 4 (none on a one-core machine). Each worker
+# costs ~100 MB (bench/crawl.py --parse-processes N measures the gain).
+GOVREPORTS_PARSE_PROCESSES = "auto"
 
 # Hosts the crawl may follow (govreports.links.HostPolicy): *.gov.cn and every host under it.
 # Spam mirrors copy gov pages under the same paths on other hosts. Registry rows add their own
@@ -90,9 +95,14 @@ GOVREPORTS_HTTP_FALLBACK = True
 # Anti-bot answers, off-site redirects, failures and fallbacks: a fetch_log row each, stats and a
 # close summary per portal (govreports.fetchlog).
 EXTENSIONS = {"govreports.fetchlog.FetchLog": 500}
-# Skip report pages already stored and stop paging a column at a page with nothing new
-# (govreports.incremental); `-a refresh=1` fetches everything for one run.
+# Skip report pages already stored and stop paging a column at a page with nothing new, once a
+# walk of that column reached its end (govreports.incremental); `-a refresh=1` asks again for every
+# stored report with its ETag / Last-Modified (a 304 costs no parse), `-a refresh=full` fetches
+# everything whole for one run.
 GOVREPORTS_INCREMENTAL = True
+# A report URL whose fetch failed for good (anti-bot answer, robots.txt, 403/404/410: fetch_log)
+# within this many days counts as known, neither fetched again nor "new" on its list page; 0: off.
+GOVREPORTS_FAILED_KNOWN_DAYS = 30
 # When set, the annual_reports spider writes its crawl stats there as JSON on closing (the demo
 # and the tests read them from a subprocess crawl).
 GOVREPORTS_STATS_FILE = None
@@ -137,7 +147,10 @@ GOVREPORTS_RUN_ID = None
 
 # Added to any ADDONS / EXTENSIONS / SPIDER_MIDDLEWARES set above; each of these is off unless its
 # setting turns it on (NotConfigured).
-ADDONS = {**globals().get("ADDONS", {}), "govreports.distributed.DistributedAddon": 0}
+# With -s JOBDIR=DIR the queue and the duplicate filter live in DIR/requests.sqlite and survive a
+# kill (govreports.jobqueue.JobdirAddon, after DistributedAddon, which keeps its own scheduler).
+ADDONS = {**globals().get("ADDONS", {}), "govreports.distributed.DistributedAddon": 0,
+          "govreports.jobqueue.JobdirAddon": 10}
 EXTENSIONS = {**globals().get("EXTENSIONS", {}),
               "govreports.distributed.DistributedWorker": 100,
               "govreports.monitor.CrawlSummary": 200,

@@ -274,7 +274,22 @@ class FetchLogRow(Base):
     logged_at: Mapped[datetime]
 
 
+class ColumnWalk(Base):
+    """The latest walk of a list (a 年报 column, from its first page on) by the crawl: when it
+    started, and when the crawl that walked it to its end closed normally (null: unfinished,
+    killed or broken). An incremental crawl stops paging a list early only after a finished walk
+    (govreports.incremental)."""
+    __tablename__ = "column_walks"
+
+    url: Mapped[str] = mapped_column(primary_key=True)
+    portal_code: Mapped[Optional[str]] = mapped_column(String(12))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[Optional[datetime]]
+
+
+@lru_cache(maxsize=8)
 def sha256_hex(data: bytes) -> str:
+    # Cached: a save hashes the same body for the content key, the version and the raw row.
     return hashlib.sha256(data).hexdigest()
 
 
@@ -478,6 +493,34 @@ class Store:
                               role=role, status=status, size=size, detail=detail,
                               logged_at=logged_at or datetime.now(timezone.utc)))
 
+    def walks(self, urls: Iterable[str]) -> dict[str, ColumnWalk]:
+        """The column_walks rows of those of `urls` that were ever walked."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, ColumnWalk] = {}
+        with self._session() as s:
+            for i in range(0, len(wanted), 500):
+                for w in s.scalars(select(ColumnWalk).where(ColumnWalk.url.in_(wanted[i:i + 500]))):
+                    found[w.url] = w
+        return found
+
+    def start_walk(self, url: str, portal_code: Optional[str], at: datetime) -> None:
+        """A walk of the list at `url` begins. An unfinished earlier walk keeps its start, so
+        what happened since then (govreports.fetchlog) still counts against this one."""
+        with self._writer() as s, s.begin():
+            walk = s.get(ColumnWalk, url)
+            if walk is None:
+                s.add(ColumnWalk(url=url, portal_code=portal_code, started_at=at, finished_at=None))
+            elif walk.finished_at is not None:
+                walk.started_at, walk.finished_at, walk.portal_code = at, None, portal_code
+
+    def finish_walks(self, urls: Iterable[str], at: datetime) -> None:
+        """The walks of these lists ended with the crawl that made them closing normally."""
+        urls = list(dict.fromkeys(urls))
+        with self._writer() as s, s.begin():
+            for i in range(0, len(urls), 500):
+                s.execute(update(ColumnWalk).where(ColumnWalk.url.in_(urls[i:i + 500]))
+                          .values(finished_at=at))
+
     # -- re-parsing ------------------------------------------------------------------------
 
     def version_ids(self, *, current_only: bool = False, stale_only: bool = False) -> list[int]:
@@ -549,6 +592,36 @@ class Store:
             for i in range(0, len(wanted), 500):  # well under every backend's parameter limit
                 found.update(s.scalars(select(Report.url).where(Report.url.in_(wanted[i:i + 500]))))
         return found
+
+    def validators(self, urls: Iterable[str]) -> dict[str, dict[str, str]]:
+        """Those of `urls` stored as reports whose current version's page was served with an
+        etag or last-modified header (raw_pages.headers), with those headers: what a
+        conditional re-fetch sends back (govreports.incremental)."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, dict[str, str]] = {}
+        stmt = (select(Report.url, RawPage.headers)
+                .join(RawPage, RawPage.version_id == Report.current_version_id)
+                .where(RawPage.role == "page"))
+        with self._session() as s:
+            for i in range(0, len(wanted), 500):
+                for url, headers in s.execute(stmt.where(Report.url.in_(wanted[i:i + 500]))):
+                    kept = {k: str(v) for k, v in (headers or {}).items()
+                            if k in ("etag", "last-modified") and v}
+                    if kept:
+                        found[url] = kept
+        return found
+
+    def touch(self, urls: Union[str, Iterable[str]], when: datetime) -> int:
+        """The reports at `urls` were seen unchanged at `when` (an HTTP 304): their last_seen
+        moves on, never back. Returns how many reports moved."""
+        urls = [urls] if isinstance(urls, str) else list(dict.fromkeys(urls))
+        moved = 0
+        with self._writer() as s, s.begin():
+            for i in range(0, len(urls), 500):
+                moved += s.execute(update(Report).where(Report.url.in_(urls[i:i + 500]),
+                                                        Report.last_seen < when)
+                                   .values(last_seen=when)).rowcount or 0
+        return moved
 
     def counts(self) -> dict[str, int]:
         """Rows per table."""
@@ -816,6 +889,11 @@ def _sqlite_setup(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the crawl
+        # loses nothing committed, a power cut at most the last reports (fetched again by the next
+        # run, as they are not stored); the database is never corrupted. FULL's fsync per report
+        # was the store's largest cost in a crawl (bench/crawl.py).
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")

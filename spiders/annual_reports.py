@@ -8,7 +8,10 @@
                                                       platform detected (-a platform= to force),
                                                       -a code= adds the county's registry row
     scrapy crawl annual_reports -a url=URL            exactly one report page (http(s) or file://)
-    … -a refresh=1                                    fetch reports already stored too
+    … -a refresh=1                                    ask again for reports already stored,
+                                                      with If-None-Match / If-Modified-Since
+    … -a refresh=full                                 fetch reports already stored again in
+                                                      full (attachments too), no validators
 
 The spider is thin: where lists, reports, pagers and attachments are is the platform adapter's
 business (spiders/platforms), which links are reports and which hosts may be followed is
@@ -17,10 +20,15 @@ yielded once, as a ReportPage, after its attachments were fetched by chained req
 
 A list's pages are fetched one after another: each list request carries the pages still ahead
 (`ahead`) and those already seen (`seen`), so a crawl run resumed from a JOBDIR goes on where it
-stopped, and an incremental run (govreports.incremental) skips reports already stored and stops
-a column at the first page that holds only those. Anti-bot answers, failures after retries and
-off-site redirects are recorded per URL in the fetch log (govreports.fetchlog), never stored as
-reports. Callbacks are spider methods and cb_kwargs plain data, so every request pickles.
+stopped (govreports.jobqueue), and an incremental run (govreports.incremental) skips reports
+already stored and stops a column at the first page that holds only those, if the previous walk
+of that column reached its end. `-a refresh=1` asks for stored reports again with HTTP
+conditional requests: a 304 answer is counted (govreports/not_modified) and moves the report's
+last_seen, nothing else; `-a refresh=full` fetches them again unconditionally, the only way to
+see an attachment replaced under the same URL behind an unchanged page. Anti-bot answers,
+failures after retries and off-site redirects are recorded per URL in the fetch log
+(govreports.fetchlog), never stored as reports. Callbacks are spider methods and cb_kwargs
+plain data, so every request pickles.
 """
 from __future__ import annotations
 
@@ -55,6 +63,18 @@ def _flag(value: Any) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _refresh_mode(value: Any) -> Optional[str]:
+    """None (incremental), "conditional" (-a refresh=1) or "full" (-a refresh=full)."""
+    text = str(value or "").strip().lower()
+    if text == "full":
+        return "full"
+    if _flag(text):
+        return "conditional"
+    if text in ("", "0", "false", "no", "off"):
+        return None
+    raise ValueError(f"-a refresh={value}: use 1 (conditional requests) or full")
+
+
 def _meta(portal_code: Optional[str], role: str) -> dict[str, Any]:
     return {META_PORTAL: portal_code, META_ROLE: role}
 
@@ -69,7 +89,8 @@ class AnnualReportsSpider(scrapy.Spider):
                  url: Optional[str] = None, platform: Optional[str] = None,
                  refresh: Optional[str] = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.refresh = _flag(refresh)
+        self.refresh_mode = _refresh_mode(refresh)
+        self.refresh = self.refresh_mode is not None
         if url and (column or province or code or registry):
             raise ValueError("-a url= fetches one page; it does not combine with "
                              "column/province/code/registry")
@@ -105,9 +126,14 @@ class AnnualReportsSpider(scrapy.Spider):
         spider.hosts = HostPolicy(patterns).extended(extra)
         # Offsite filtering by Scrapy too, so a redirect to a mirror host is dropped.
         spider.allowed_domains = spider.hosts.domains()
+        # A refresh fetches every report (refresh=1: conditionally) but still records its list
+        # walks (which it finishes).
         incremental = (crawler.settings.getbool("GOVREPORTS_INCREMENTAL", True)
-                       and not spider.refresh and not spider.single_url)
-        spider.known = KnownReports(database_url(crawler.settings)) if incremental else None
+                       and not spider.single_url)
+        spider.known = KnownReports(
+            database_url(crawler.settings), refresh=spider.refresh,
+            failed_known_days=crawler.settings.getfloat("GOVREPORTS_FAILED_KNOWN_DAYS", 30.0),
+        ) if incremental else None
         return spider
 
     # --- start ------------------------------------------------------------------------------
@@ -175,24 +201,38 @@ class AnnualReportsSpider(scrapy.Spider):
         links = [link for link in adapter.report_links(page, in_column=in_column)
                  if self._follow(link.url, "report")]
         known = self.known.known(link.url for link in links) if self.known else set()
+        # A refresh=1 re-fetch of stored reports is conditional: one query for the whole page.
+        validators = (self.known.validators(link.url for link in links)
+                      if self.known and self.refresh_mode == "conditional" else {})
+        refused = self.known.last_failed if self.known else set()
         for link in links:
             if link.url in known:
                 if link.url not in self.skipped:
                     self.skipped.add(link.url)
-                    stats.inc_value(f"{STAT}skipped_known")
-                    stats.inc_value(portal_stat(portal_code, "skipped_known"))
+                    # Stored before, or refused for good lately (the fetch log).
+                    what = "skipped_refused" if link.url in refused else "skipped_known"
+                    stats.inc_value(f"{STAT}{what}")
+                    stats.inc_value(portal_stat(portal_code, what))
                 continue
             stats.inc_value(f"{STAT}report_links")
-            yield self._report_request(link, portal_code, platform, response.url)
+            yield self._report_request(link, portal_code, platform, response.url,
+                                       validators.get(link.url))
 
         for url in adapter.next_pages(page):
             if url not in seen and url not in ahead and self._follow(url, "list page"):
                 ahead.append(url)
-        if links and len(known) == len(links):
-            # Lists are newest first: a page of reports all stored means the rest are too.
+        for reason, detail in adapter.unreachable(page):
+            # A list the crawl can only partly read is recorded, not taken for complete.
+            self.logger.warning("%s: %s at %s", portal_code or "column", detail, response.url)
+            report_fetch(self.crawler, response.request, "blocked", reason, url=response.url,
+                         detail=detail)
+        # Lists are newest first: a page of reports all known means the rest are too, once a
+        # walk of this list (keyed by its first page) has reached its end before.
+        walked = self.known.begin_walk(seen[0], portal_code) if self.known else False
+        if links and len(known) == len(links) and walked:
             if ahead:
                 stats.inc_value(f"{STAT}paging_stopped")
-                self.logger.info("%s: every report on %s is stored; %d further list page(s) "
+                self.logger.info("%s: every report on %s is known; %d further list page(s) "
                                  "not fetched", portal_code or "column", response.url, len(ahead))
         else:
             yield from self._next_list_page(portal_code, platform, in_column, hops, ahead, seen,
@@ -226,10 +266,15 @@ class AnnualReportsSpider(scrapy.Spider):
     # --- report pages and attachments ------------------------------------------------------
 
     def _report_request(self, link: Link, portal_code: Optional[str], platform: str,
-                        list_url: str) -> Request:
+                        list_url: str, validators: Optional[dict[str, str]] = None) -> Request:
         extra = link if isinstance(link, ReportLink) else ReportLink(link.url, link.title)
+        meta = _meta(portal_code, "report")
+        if validators:
+            # Only a conditional request may meet 304, and it must reach parse_report; the
+            # anti-bot statuses stay allowed, since the meta key replaces the spider's list.
+            meta["handle_httpstatus_list"] = [*self.handle_httpstatus_list, 304]
         return Request(link.url, callback=self.parse_report, errback=self.report_failed,
-                       priority=5, meta=_meta(portal_code, "report"),
+                       priority=5, meta=meta, headers=validators or None,
                        cb_kwargs=dict(portal_code=portal_code, platform=platform,
                                       list_url=list_url, title_hint=link.title,
                                       listing=[list(p) for p in extra.header],
@@ -239,6 +284,9 @@ class AnnualReportsSpider(scrapy.Spider):
                      list_url: Optional[str], title_hint: Optional[str],
                      listing: Optional[list[list[str]]] = None,
                      files: Optional[list[list[str]]] = None) -> Iterator[Any]:
+        if response.status == 304:
+            self._not_modified(response, portal_code)
+            return
         if self._blocked(response, portal_code):
             return
         path = _local_path(response.url)
@@ -259,6 +307,13 @@ class AnnualReportsSpider(scrapy.Spider):
         todo = [a for a in pending.values()
                 if a.url != response.url and self._follow(a.url, "attachment")]
         yield from self._next_attachment(item, todo)
+
+    def _not_modified(self, response: Response, portal_code: Optional[str]) -> None:
+        """A stored report answered 304 to its validators: no item, no parse; it was seen."""
+        self.crawler.stats.inc_value(f"{STAT}not_modified")
+        self.crawler.stats.inc_value(portal_stat(portal_code, "not_modified"))
+        if self.known is not None:
+            self.known.touch(response.url)
 
     def report_failed(self, failure) -> None:
         self._record_failure(failure)
@@ -348,6 +403,7 @@ class AnnualReportsSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         if self.known is not None:
+            self.known.finish(reason)
             self.known.close()
         # Callers that run the crawl in a subprocess (demo, tests) read the stats from here.
         out = self.crawler.settings.get("GOVREPORTS_STATS_FILE")

@@ -12,6 +12,13 @@ answers 503 twice, a report page that answers too late once.
 `SITES` describes every site: the registry row it stands for, the first list page, which paths
 are reports (with their titles and files), which are blocked and why, which list pages follow.
 `start_sites()` serves them all; `registry_csv()` writes the registry rows for a crawl.
+
+`build_paging_sites()` (served by `start_sites(build_paging_sites)`) holds the paging variants of
+issue 4, each modelled on public crawler code and archived pages of the real sites: a Fujian
+list2.trsapi column (pingtan.gov.cn's page 1 markup, later pages from the `/fjdzapp/search`
+JSON), a Hanweb JPaaS column drawn from its page-build unit (`unitbuild.js` + queryData, the
+unit API's `{"data": {"html": …}}`), and a Hanweb column whose dataproxy parameters are
+encrypted blobs (only page 1 readable). `Site.asked` keeps the queries a list API was asked.
 """
 from __future__ import annotations
 
@@ -72,6 +79,7 @@ class Site:
     later_pages: list[str] = field(default_factory=list)           # path?query, in order
     never: list[str] = field(default_factory=list)                 # path?query never asked for
     retried: dict[str, int] = field(default_factory=dict)          # path -> answers before OK
+    asked: list[dict[str, str]] = field(default_factory=list)      # list API queries, in order
     routes: dict[str, Callable[[Hit], Answer]] = field(default_factory=dict)
     portal: Optional[MockPortal] = None
 
@@ -506,12 +514,291 @@ def vsb_site() -> Site:
     return site
 
 
+# --- Fujian TRS list2.trsapi: page 1 static, later pages from the site search channel ----------
+
+FJ_COLUMN, FJ_SEARCH = "/zwgk/zfxxgk/zfxxgknb/", "/fjdzapp/search"
+FJ_CHANNEL, FJ_CHNL, FJ_SORT, FJ_PER = "200210", "1813", "-docorderpri,-docreltime", 10
+FJ_DEMO = Path(__file__).parents[1] / "govreports/demo_site/site/zwgk/zfxxgk/zfxxgknb"
+# (t-date path under the column, title, list date, body or None for a notice), newest first as
+# the real column lists them (pingtan.gov.cn: page 1 of 10 static rows, then the search).
+FJ_ROWS: list[tuple[str, str, str, Optional[Callable[[], tuple[bytes, str]]]]] = [
+    ("202603/t20260310_105590", "平潭综合实验区2026年政府信息公开工作要点", "2026-03-10", None),
+    ("202202/t20220208_80613", "平潭综合实验区2021年度政府信息公开工作年度报告", "2022-02-08",
+     lambda: (fixture("real/pingtan-2021.html"), "text/html")),
+    ("202201/t20220110_80601", "关于做好2021年度政府信息公开工作年度报告编制发布工作的通知", "2022-01-10", None),
+    ("202109/t20210915_80599", "平潭综合实验区政府信息公开工作考核办法", "2021-09-15", None),
+    ("202103/t20210305_80596", "平潭综合实验区2021年政务公开工作要点", "2021-03-05", None),
+    ("202001/t20200120_80576", "平潭综合实验区2019年度政府信息公开工作年度报告", "2020-01-20",
+     lambda: (fixture("real/pingtan-2019.html"), "text/html")),
+    ("201912/t20191210_80570", "平潭综合实验区政府信息公开指南", "2019-12-10", None),
+    ("201906/t20190603_80551", "平潭综合实验区依申请公开办理流程", "2019-06-03", None),
+    ("201903/t20190312_80540", "平潭综合实验区2019年政务公开工作要点", "2019-03-12", None),
+    ("201812/t20181220_80520", "平潭综合实验区政府信息公开申请表", "2018-12-20", None),
+    # page 2: the first page the search channel serves
+    ("201804/t20180410_80510", "平潭综合实验区2018年政务公开工作要点", "2018-04-10", None),
+    ("201401/t20140123_80754", "平潭县人民政府2013年政府信息公开工作年度报告", "2014-01-23",
+     lambda: (fixture("legacy/pingtan-county-2013.html"), "text/html")),
+    ("201412/t20141210_80787", "关于2014年政府信息公开工作要点落实情况的函", "2014-12-10", None),
+    ("201401/t20140115_4521", "某某县人民政府2019年政府信息公开工作年度报告", "2014-01-15",
+     lambda: (fixture("html/trs-2019-gbk.html"), "text/html; charset=GBK")),
+    ("201312/t20131220_80750", "平潭县政府信息公开目录", "2013-12-20", None),
+    ("201312/t20131205_88231", "某某区人民政府2021年政府信息公开工作年度报告", "2013-12-05",
+     lambda: (fixture("html/gb2312-meta-2021.html"), "text/html")),
+    ("201306/t20130603_80740", "平潭县2013年政务公开工作要点", "2013-06-03", None),
+    ("201305/t20130510_80738", "平潭县政府信息公开工作制度", "2013-05-10", None),
+    ("201304/t20130410_80736", "平潭县依申请公开工作规程", "2013-04-10", None),
+    ("201303/t20130301_80735", "平潭县政府信息公开保密审查制度", "2013-03-01", None),
+    # page 3
+    ("201301/t20130117_80725", "平潭县人民政府2012年政府信息公开工作年度报告", "2013-01-17",
+     lambda: ((FJ_DEMO / "201301/t20130117_80725.htm").read_bytes(), UTF8)),
+    ("201204/t20120418_80716", "平潭县人民政府2011年政府信息公开工作年度报告", "2012-04-18",
+     lambda: ((FJ_DEMO / "201204/t20120418_80716.htm").read_bytes(), UTF8)),
+    ("201203/t20120301_80700", "平潭县2012年政务公开工作要点", "2012-03-01", None),
+]
+FJ_PAGES = -(-len(FJ_ROWS) // FJ_PER)
+
+
+def fj_path(row: int) -> str:
+    return f"{FJ_COLUMN}{FJ_ROWS[row][0]}.htm"
+
+
+def fj_search(page: int) -> str:
+    return (f"{FJ_SEARCH}?channelid={FJ_CHANNEL}&classsql=chnlid%3D{FJ_CHNL}"
+            f"&sortfield=-docorderpri%2C-docreltime&page={page}&prepage={FJ_PER}")
+
+
+def fujian_column(hit: Hit) -> Answer:
+    """Page 1 as pingtan.gov.cn serves it: ten static rows, the list template the script fills
+    for later pages, the site's search channel in SiteInfo and the listModel call."""
+    rows = "".join(f"""
+    <dl><dd class="trt-col-sm-24 text_align_left">
+      <a href="./{path}.htm" target="_blank" title="{esc(title)}">{esc(title)}</a></dd>
+      <dd class="trt-col-4 text_align_left">{date}</dd></dl>""" for path, title, date, _ in FJ_ROWS[:FJ_PER])
+    body = f"""<!DOCTYPE html>
+<html ms-controller="windowRoot"><head><meta charset="utf-8" />
+<meta name="SiteName" content="平潭综合实验区党工委管委会"/><meta name="SiteDomain" content="www.pingtan.gov.cn">
+<meta name="ColumnName" content="政府信息公开年报"/><meta name="ColumnType" content="政府信息公开年报"/>
+<meta name="ChnlId" content="{FJ_CHNL}"><meta name="SiteId" content="4"/>
+<title>政府信息公开年报_政府信息公开_平潭综合实验区党工委管委会</title></head>
+<body><div class="header"><a href="/">首页</a><a href="/zwgk/">政务公开</a>
+<a href="/zwgk/zfxxgk/zfxxgknb/nlist.htm">政府信息公开年报</a></div>
+<div class="tabs info_tabs" ms-controller="list">
+  <div class="rules_tabs_01 rules_tabs_no_bg" ms-visible="showStatic">{rows}
+  </div>
+  <div class="rules_tabs_01 rules_tabs_no_bg" ms-visible="!showStatic" style="display: none">
+    <dl ms-if="list.length>0" ms-repeat="list" ms-if-loop="$index<10">
+      <dd><a ms-attr-href="el.chnldocurl" ms-attr-title="el.doctitle" ms-text="el.doctitle|html" target="_blank"></a></dd>
+      <dd ms-text="el.docreltime|date('yyyy-MM-dd')"></dd></dl>
+  </div>
+  <div class="page_base mar_t_base" ms-controller="list_pagebar" ms-include-src="pgTemp" ms-if="pageCount>0"></div>
+</div>
+<script>
+var SiteInfo = {{
+    //was4doc: 290792,  //文档检索的was频道号
+    itpSiteId: 21,
+    searchId: {FJ_CHANNEL}, //默认的文档检索频道的ID
+    defaultPgTemp: "pgBar_pt.html"
+}};
+</script>
+<script src="/images/model.min.js"></script>
+<script>
+    require(["list2.trsapi", "tools"], function(listModel, tools) {{
+        listModel({{
+            quickMode: "动静结合",
+            maxStaticIndex: 1,
+            listArgs: {{
+                channelid: SiteInfo.searchId,
+                classsql: "" || "chnlid={FJ_CHNL}",
+                sortfield: "{FJ_SORT}"
+            }},
+            pagebar: {{
+                prepage: {FJ_PER},
+                recordCount: '{len(FJ_ROWS)}',
+                pgTemp: "pgBar_xxgk.html",
+                pgCountMode: "recordCount",
+                displayNum: 2
+            }}
+        }});
+    }});
+</script></body></html>"""
+    return Answer(200, UTF8, body.encode())
+
+
+def fujian_search(site: Site) -> Callable[[Hit], Answer]:
+    """The search channel: the column's rows, `prepage` at a time, as JSON with absolute
+    chnldocurl/docpuburl (field names as crawlers of the real service read them)."""
+    def route(hit: Hit) -> Answer:
+        q = hit.query
+        site.asked.append(dict(q))
+        if (q.get("channelid"), q.get("classsql"), q.get("sortfield")) != (
+                FJ_CHANNEL, f"chnlid={FJ_CHNL}", FJ_SORT):
+            return Answer(200, "application/json;charset=UTF-8", b'{"pageCount":0,"data":[]}')
+        page, per = int(q.get("page") or 1), int(q.get("prepage") or FJ_PER)
+        rows = []
+        for n, (path, title, date, _) in enumerate(FJ_ROWS[(page - 1) * per: page * per],
+                                                   (page - 1) * per):
+            url = site.url(fj_path(n))
+            rows.append({"doctitle": title, "chnldocurl": url, "docpuburl": url,
+                         "docreltime": f"{date} 09:30:00", "pubdate": date,
+                         "idxid": f"FJ00{FJ_CHNL}-0300-{path[:4]}-{path.rsplit('_', 1)[1]}",
+                         "fileno": "", "docsourcename": "", "puborg": "平潭综合实验区管委会办公室",
+                         "chnlid": FJ_CHNL})
+        data = {"pageCount": -(-len(FJ_ROWS) // per), "data": rows}
+        return Answer(200, "application/json;charset=UTF-8",
+                      json.dumps(data, ensure_ascii=False).encode())
+    return route
+
+
+def fujian_site() -> Site:
+    reports = {fj_path(n): row[1] for n, row in enumerate(FJ_ROWS) if row[3] is not None}
+    site = Site(
+        key="fujian", code="350128", name="平潭县", province="福建省", prefecture="福州市",
+        platform="trs", column=FJ_COLUMN, reports=reports,
+        not_reports=[fj_path(n) for n, row in enumerate(FJ_ROWS) if row[3] is None],
+        first_pages=[FJ_COLUMN], later_pages=[fj_search(n) for n in range(2, FJ_PAGES + 1)],
+        # Search page 1 is the static page again; there is no page after the last.
+        never=[fj_search(1), fj_search(FJ_PAGES + 1)])
+    site.routes = {FJ_COLUMN: fujian_column, FJ_SEARCH: fujian_search(site)}
+    for n, row in enumerate(FJ_ROWS):
+        if row[3] is not None:
+            body, ctype = row[3]()
+            site.routes[fj_path(n)] = static(body, ctype)
+    return site
+
+
+# --- Hanweb JPaaS, a column drawn client-side from the page-build unit ---------------------------
+
+ZJU_COL = "1229696276"
+ZJU_COLUMN = f"/col/col{ZJU_COL}/index.html"
+ZJU_API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
+ZJU_QUERY = {"parseType": "bulidstatic", "webId": "3630", "tplSetId": "5HrZiFGOR8vHklhTYqM4B",
+             "pageType": "column", "tagId": "当前栏目list", "editType": "null", "pageId": ZJU_COL}
+ZJU_PAGE_SIZE = 4   # the unit's own page size: page 1 is asked without one
+ZJU_ROWS: list[tuple[str, str, Optional[Callable[[], tuple[bytes, str]]]]] = [
+    (f"/art/2024/1/30/art_{ZJU_COL}_5001.html", "永康市人民政府2023年政府信息公开工作年度报告",
+     lambda: (wrapper_page("永康市人民政府2023年政府信息公开工作年度报告", ZJ_HEADER, []), UTF8)),
+    (f"/art/2024/1/10/art_{ZJU_COL}_5002.html", "关于做好2023年度政府信息公开工作年度报告编制发布工作的通知", None),
+    (f"/art/2023/6/1/art_{ZJU_COL}_5003.html", "永康市2023年政务公开工作要点", None),
+    (f"/art/2023/3/1/art_{ZJU_COL}_5004.html", "永康市政府信息公开指南", None),
+    # page 2
+    (f"/art/2022/1/26/art_{ZJU_COL}_5005.html", "某某区人民政府2021年政府信息公开工作年度报告",
+     lambda: (fixture("html/gb2312-meta-2021.html"), "text/html")),
+    (f"/art/2022/1/20/art_{ZJU_COL}_5006.html", "威县人民政府办公室2021年政府信息公开工作年度报告",
+     lambda: (fixture("html/hebei-oneline-2021.html"), "text/html")),
+    (f"/art/2021/6/1/art_{ZJU_COL}_5007.html", "永康市2021年政务公开工作要点", None),
+    (f"/art/2021/3/1/art_{ZJU_COL}_5008.html", "永康市依申请公开办理流程", None),
+    # page 3 (not full: the last)
+    (f"/art/2020/1/20/art_{ZJU_COL}_5009.html", "上海市某某区人民政府办公室2019年政府信息公开工作年度报告",
+     lambda: (fixture("html/shanghai-blanks-2019.html"), "text/html")),
+]
+
+
+def zj_unit_column(hit: Hit) -> Answer:
+    query = json.dumps(ZJU_QUERY, ensure_ascii=False).replace('"', "'")
+    body = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="SiteName" content="永康市人民政府">
+<meta name="ColumnName" content="政府信息公开年报"><meta name="ColumnType" content="政府信息公开年报">
+<title>政府信息公开年报_永康市人民政府</title></head>
+<body><div class="top"><a href="/">首页</a><a href="/col/col1229696001/index.html">政务公开</a></div>
+<div class="main"><div id="unit-list"></div>
+<script src="/AuthorizedRead/unitbuild.js" url="{ZJU_API}" queryData="{query}"></script>
+</div></body></html>"""
+    return Answer(200, UTF8, body.encode())
+
+
+def zj_unit_api(site: Site) -> Callable[[Hit], Answer]:
+    def route(hit: Hit) -> Answer:
+        q = dict(hit.query)
+        site.asked.append(dict(q))
+        paging = json.loads(q.pop("paramJson", "") or "{}")
+        if q != ZJU_QUERY:
+            return Answer(200, "application/json;charset=UTF-8",
+                          b'{"success":false,"code":"500","data":null}')
+        page, size = int(paging.get("pageNo") or 1), int(paging.get("pageSize") or ZJU_PAGE_SIZE)
+        rows = "".join(f'<li><a href="{p}" title="{esc(t)}" target="_blank">{esc(t[:20])}</a>'
+                       f'<span>{"-".join(p.split("/")[2:5])}</span></li>'
+                       for p, t, _ in ZJU_ROWS[(page - 1) * size: page * size])
+        data = {"success": True, "code": "200",
+                "data": {"html": f'<ul class="list">{rows}</ul>' if rows else ""}}
+        return Answer(200, "application/json;charset=UTF-8",
+                      json.dumps(data, ensure_ascii=False).encode())
+    return route
+
+
+def zj_unit_site() -> Site:
+    site = Site(
+        key="zjunit", code="330784", name="永康市", province="浙江省", prefecture="金华市",
+        platform="hanweb", column=ZJU_COLUMN,
+        reports={p: t for p, t, body in ZJU_ROWS if body is not None},
+        not_reports=[p for p, _, body in ZJU_ROWS if body is None],
+        first_pages=[ZJU_COLUMN])
+    site.routes = {ZJU_COLUMN: zj_unit_column, ZJU_API: zj_unit_api(site)}
+    for path, _, body in ZJU_ROWS:
+        if body is not None:
+            site.routes[path] = static(*body())
+    return site
+
+
+# --- Hanweb with encrypted dataproxy parameters: only page 1 can be read ------------------------
+
+ENC_COL = "1229088888"
+ENC_COLUMN = f"/col/col{ENC_COL}/index.html"
+# Opaque blobs where other jpaas sites write numbers (national ministries' sites, portals.md §2).
+ENC_GROUP = ("/module/web/jpage/dataproxy.jsp?page=1&webid=aGFud2ViMTIz&path=/"
+             "&columnid=bkFRMzRvOHpYZUU9&unitid=dU1Kb3ZwR2xJcW89&permissiontype=0")
+ENC_ROWS = [
+    (f"/art/2024/2/1/art_{ENC_COL}_7001.html", "瑞安市人民政府2023年政府信息公开工作年度报告"),
+    (f"/art/2024/1/12/art_{ENC_COL}_7002.html", "瑞安市2024年政务公开工作要点"),
+    (f"/art/2023/2/1/art_{ENC_COL}_7003.html", "瑞安市人民政府2022年政府信息公开工作年度报告"),
+]
+ENC_TOTAL = 9
+
+
+def encrypted_column(hit: Hit) -> Answer:
+    rows = "\n".join(_hw_record(p, t) for p, t in ENC_ROWS)
+    body = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="ColumnName" content="政府信息公开年报">
+<title>政府信息公开年报_瑞安市人民政府</title></head>
+<body><div class="nav"><a href="/">首页</a></div>
+<div id="pagelist"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="{ENC_GROUP}"></a>]]></nextgroup>
+<recordset>
+{rows}
+</recordset></datastore></script></div>
+<script>$('#pagelist').jpage({{ dataStore: dataStore, perPage: 3, totalRecord: {ENC_TOTAL},
+  proxyUrl: '/module/web/jpage/dataproxy.jsp', barPosition: 'bottom' }});</script>
+</body></html>"""
+    return Answer(200, UTF8, body.encode())
+
+
+def encrypted_site() -> Site:
+    p = [path for path, _ in ENC_ROWS]
+    site = Site(
+        key="encrypted", code="330381", name="瑞安市", province="浙江省", prefecture="温州市",
+        platform="hanweb", column=ENC_COLUMN, reports={p[0]: ENC_ROWS[0][1], p[2]: ENC_ROWS[2][1]},
+        not_reports=[p[1]], first_pages=[ENC_COLUMN], never=[ENC_GROUP])
+    site.routes = {
+        ENC_COLUMN: encrypted_column,
+        # Replayed without the script's fresh parameters, the proxy answers an empty datastore.
+        "/module/web/jpage/dataproxy.jsp": static(b"<datastore><recordset></recordset></datastore>",
+                                                  "text/xml;charset=UTF-8"),
+        p[0]: static(wrapper_page(ENC_ROWS[0][1], ZJ_HEADER, [])),
+        p[2]: static(fixture("html/shanghai-blanks-2019.html")),
+    }
+    return site
+
+
+def build_paging_sites() -> dict[str, Site]:
+    """The portals whose later list pages need a platform's own channel (issue 4)."""
+    return {s.key: s for s in (fujian_site(), zj_unit_site(), encrypted_site())}
+
+
 def build_sites() -> dict[str, Site]:
     return {s.key: s for s in (hanweb_site(), jiangxi_site(), gkmlpt_site(), vsb_site())}
 
 
-def start_sites() -> dict[str, Site]:
-    sites = build_sites()
+def start_sites(build: Callable[[], dict[str, Site]] = build_sites) -> dict[str, Site]:
+    sites = build()
     for site in sites.values():
         site.portal = MockPortal(site_dir=None, routes=site.routes).start()
     return sites

@@ -7,12 +7,17 @@ recorded per URL in fetch_log and never stored, https falling back to http, a 50
 late report page retried after growing waits, the close summary per portal. A second run into the
 same database fetches list pages only. A run stopped after one item and resumed from its JOBDIR
 ends with the rows of the uninterrupted crawl. A column given by hand is detected.
+
+Issue 4's portals (platform_sites.build_paging_sites) are crawled apart: a Fujian list2.trsapi
+column paged through the site search channel, a Hanweb JPaaS column drawn from its page-build
+unit, and a Hanweb column with encrypted dataproxy parameters, recorded as such.
 """
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -257,3 +262,104 @@ def test_a_gkmlpt_column_given_by_hand_is_detected(sites, tmp_path):
     assert sorted(i["url"] for i in run.items) == sorted(gk.stored_url(p) for p in gk.reports)
     listed = {i["url"]: i for i in run.items}[gk.stored_url(gk_path(1002))]
     assert "11440305007542227X/2023-00123" in listed["headers"]["x-govreports-listing-header"]
+
+
+# --- issue 4: later pages through the platform's own channel ----------------------------------
+
+@pytest.fixture(scope="module")
+def paging_sites():
+    running = start_sites(ps.build_paging_sites)
+    yield running
+    stop_sites(running)
+
+
+@pytest.fixture(scope="module")
+def paging(paging_sites, tmp_path_factory) -> Crawl:
+    tmp = tmp_path_factory.mktemp("paging")
+    db = tmp / "crawl.sqlite"
+    registry = registry_csv(paging_sites, tmp / "registry.csv")
+    run = run_crawl(tmp, {"registry": str(registry)}, settings=CRAWL, db_url=f"sqlite:///{db}")
+    assert run.returncode == 0, run.log[-4000:]
+    crawl = Crawl(run, db)
+    crawl.registry = registry  # type: ignore[attr-defined]
+    return crawl
+
+
+def _beyond_page_1(sites: dict[str, Site]) -> set[str]:
+    fujian, unit = sites["fujian"], sites["zjunit"]
+    return ({fujian.stored_url(ps.fj_path(n)) for n in range(ps.FJ_PER, len(ps.FJ_ROWS))
+             if ps.FJ_ROWS[n][3] is not None}
+            | {unit.stored_url(p) for p, _, body in ps.ZJU_ROWS if body is not None})
+
+
+def test_reports_beyond_page_1_are_stored_exactly_once(paging, paging_sites):
+    rows = paging.rows("SELECT url, portal_code FROM reports")
+    assert sorted(rows) == sorted(expected_reports(paging_sites).items())
+    beyond = _beyond_page_1(paging_sites)
+    assert len(beyond) == 9 and beyond <= {url for url, _ in rows}
+    versions = dict(paging.rows("SELECT r.url, COUNT(v.id) FROM reports r JOIN report_versions v "
+                                "ON v.report_id = r.id GROUP BY r.url"))
+    assert set(versions.values()) == {1}
+    for site in paging_sites.values():
+        for path in site.reports:
+            assert site.portal.hits[path] >= 1, (site.key, path)  # more only when retried
+        for path in site.not_reports:
+            assert site.portal.hits[path] == 0, (site.key, path)
+    assert paging.run.stat("govreports/stored_new") == len(rows)
+    assert paging.run.stat("log_count/ERROR") == 0, paging.run.log[-4000:]
+
+
+def test_later_pages_are_asked_from_the_platforms_channel(paging, paging_sites):
+    for site in paging_sites.values():
+        for page in site.first_pages + site.later_pages:
+            assert site.portal.hits_full[page] >= 1, (site.key, page)
+        for page in site.never:
+            assert site.portal.hits_full[page] == 0, (site.key, page)
+    unit = paging_sites["zjunit"]
+    # In this order (a page the busy test machine answered too late is asked again).
+    assert list(dict.fromkeys(a.get("paramJson") for a in unit.asked)) == [
+        None, '{"pageNo":2,"pageSize":4}', '{"pageNo":3,"pageSize":4}']
+    assert paging_sites["encrypted"].portal.hits["/module/web/jpage/dataproxy.jsp"] == 0
+
+
+def test_search_rows_give_fujian_reports_the_header_their_pages_lack(paging, paging_sites):
+    fujian = paging_sites["fujian"]
+    (row,) = paging.rows("SELECT v.index_no, v.published_date FROM reports r JOIN report_versions v "
+                         "ON v.id = r.current_version_id WHERE r.url = ?",
+                         fujian.stored_url(ps.fj_path(11)))
+    # The 索引号 only the search row has; the page's own date stands before the row's.
+    assert row == ("FJ001813-0300-2014-80754", "2014-01-22")
+    # Rows of the static page 1 have no such header.
+    (row,) = paging.rows("SELECT v.index_no FROM reports r JOIN report_versions v "
+                         "ON v.id = r.current_version_id WHERE r.url = ?",
+                         fujian.stored_url(ps.fj_path(1)))
+    assert row == (None,)
+
+
+def test_an_encrypted_list_is_recorded_not_taken_for_complete(paging, paging_sites):
+    enc = paging_sites["encrypted"]
+    rows = paging.rows("SELECT url, outcome, reason, portal_code, role FROM fetch_log")
+    assert rows == [(enc.column_url, "blocked", "encrypted_params", enc.code, "list")]
+    (detail,) = paging.rows("SELECT detail FROM fetch_log")[0]
+    assert f"{ps.ENC_TOTAL} announced, 3 on the page" in detail
+    assert paging.run.stat(f"govreports/portal/{enc.code}/blocked/encrypted_params") == 1
+    line = next(line for line in paging.run.log.splitlines()
+                if line.strip().startswith(enc.code + ":"))
+    assert "2 reports" in line and "blocked 1 (encrypted_params 1)" in line
+
+
+def test_a_second_run_reads_page_1_only_and_records_the_encrypted_list_again(paging, paging_sites,
+                                                                              tmp_path):
+    before = {key: dict(site.portal.hits_full) for key, site in paging_sites.items()}
+    second = run_crawl(tmp_path, {"registry": str(paging.registry)}, settings=CRAWL,
+                       db_url=f"sqlite:///{paging.db}", name="second")
+    assert second.returncode == 0, second.log[-4000:]
+    for key, site in paging_sites.items():
+        now = site.portal.hits_full
+        asked = {k for k in now if now[k] != before[key].get(k, 0)} - {"/robots.txt"}
+        want = set(site.first_pages)
+        if key == "zjunit":  # the shell, then the unit's page 1 that holds its first report
+            want.add(f"{ps.ZJU_API}?" + urlencode(ps.ZJU_QUERY))
+        assert asked == want, (key, asked)
+    assert second.stat("govreports/stored_new") == 0
+    assert paging.rows("SELECT COUNT(*) FROM fetch_log WHERE reason = 'encrypted_params'") == [(2,)]

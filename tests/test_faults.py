@@ -7,7 +7,9 @@ by the real spider through the real pipelines into a real database:
   is stored exactly once and right, every fetch that failed is in the fetch log (fetch_log) with
   its reason, retries stay bounded, and the crawl ends normally;
 - a crawl killed with SIGKILL halfway and resumed from its JOBDIR ends with the rows of a crawl
-  that was never stopped;
+  that was never stopped (govreports.jobqueue), and so does one killed without a JOBDIR and
+  followed by a fresh run, which walks every list the killed run had begun to its end
+  (govreports.incremental);
 - a database that goes away halfway (its role loses the right to log in and its connections are
   cut) loses nothing: the items wait in the dead-letter file, and `python -m govreports replay`
   stores them, after which the database holds what an undisturbed crawl stores.
@@ -273,12 +275,19 @@ def _stored(db: Path) -> int:
         return 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "JOBDIR is not crash-safe (issue 7, for the adapters/JOBDIR work): after SIGKILL the disk queue "
-    "is torn (the resumed run logs struct.error 'unpack requires a buffer of 4 bytes' from queuelib) "
-    "and its requests are lost, while requests.seen still holds their fingerprints, so the second "
-    "list pages are filtered as duplicates; and incremental mode stops a column at its first page, "
-    "whose reports the killed run had stored. Half the reports of the fleet are never stored."))
+def _kill_halfway(registry: Path, db: Path, settings: dict[str, str], log_path: Path,
+                  at: int = STEADY.portals * STEADY.reports // 4) -> None:
+    """A crawl killed with SIGKILL once `at` reports are stored (a quarter of the fleet's)."""
+    total = STEADY.portals * STEADY.reports
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(_crawl_cmd(registry, settings), cwd=ROOT, env=_env(f"sqlite:///{db}"),
+                                stdout=log, stderr=subprocess.STDOUT)
+        _wait_for(lambda: _stored(db) >= at, proc, 120, "report stored")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert _stored(db) < total, "the crawl was over before it was killed"
+
+
 def test_kill_9_and_resume_from_jobdir_stores_what_an_undisturbed_crawl_stores(
         steady_portal, undisturbed, tmp_path):
     registry = tmp_path / "registry.csv"
@@ -286,22 +295,109 @@ def test_kill_9_and_resume_from_jobdir_stores_what_an_undisturbed_crawl_stores(
     db = tmp_path / "db.sqlite"
     settings = {"JOBDIR": str(tmp_path / "job"), "GOVREPORTS_SUMMARY_FILE": str(tmp_path / "s.json"),
                 "GOVREPORTS_DEADLETTER": str(tmp_path / "dl.jsonl")}
-    total = STEADY.portals * STEADY.reports
-    with open(tmp_path / "killed.log", "w") as log:
-        proc = subprocess.Popen(_crawl_cmd(registry, settings), cwd=ROOT, env=_env(f"sqlite:///{db}"),
-                                stdout=log, stderr=subprocess.STDOUT)
-        _wait_for(lambda: _stored(db) >= total // 4, proc, 120, "report stored")
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    stored_at_kill = _stored(db)
-    assert stored_at_kill < total, "the crawl was over before it was killed"
-
+    _kill_halfway(registry, db, settings, tmp_path / "killed.log")
     resumed = run_crawl(tmp_path, {"registry": str(registry)}, settings={**SETTINGS, **settings},
                         db_url=f"sqlite:///{db}", timeout=240, name="resumed")
     assert resumed.returncode == 0, resumed.log[-3000:]
     assert "Traceback" not in resumed.log and "exception was never retrieved" not in resumed.log
     assert _relative(snapshot(db), steady_portal.base) == undisturbed
     assert not (tmp_path / "dl.jsonl").exists()
+
+
+def test_after_a_kill_without_jobdir_the_next_run_walks_every_list_again(
+        steady_portal, undisturbed, tmp_path):
+    # No JOBDIR: the next scheduled run starts afresh. Lists whose walk the killed run began
+    # may have a first page of stored reports and unfetched ones further on; the next run must
+    # page through them anyway, and only once they were walked to the end may a run stop early.
+    registry = tmp_path / "registry.csv"
+    registry.write_text(STEADY.registry_csv(steady_portal.base), encoding="utf-8")
+    db = tmp_path / "db.sqlite"
+    settings = {"GOVREPORTS_SUMMARY_FILE": str(tmp_path / "s.json"),
+                "GOVREPORTS_DEADLETTER": str(tmp_path / "dl.jsonl")}
+    # Killed once the reports of every first page may be stored (they come before later list
+    # pages: higher priority), so some lists have a first page of stored reports only.
+    _kill_halfway(registry, db, settings, tmp_path / "killed.log",
+                  at=STEADY.portals * STEADY.per_page + 2)
+    walks = _rows(db, "SELECT COUNT(*), COUNT(finished_at) FROM column_walks")[0]
+    assert walks[0] > 0 and walks[1] == 0
+    stored = {url.replace(steady_portal.base, "") for (url,) in _rows(db, "SELECT url FROM reports")}
+    first_page_only = [i for i in range(STEADY.portals)
+                       if all(STEADY.report_path(i, j) in stored for j in range(STEADY.per_page))
+                       and not all(STEADY.report_path(i, j) in stored for j in range(STEADY.reports))]
+    assert first_page_only, "no list was cut after a first page of stored reports"
+    after = run_crawl(tmp_path, {"registry": str(registry)}, settings={**SETTINGS, **settings},
+                      db_url=f"sqlite:///{db}", timeout=240, name="after")
+    assert after.returncode == 0, after.log[-3000:]
+    assert after.stat("govreports/list_pages") == STEADY.portals * STEADY.list_pages()
+    assert _relative(snapshot(db), steady_portal.base) == undisturbed
+    again = run_crawl(tmp_path, {"registry": str(registry)}, settings={**SETTINGS, **settings},
+                      db_url=f"sqlite:///{db}", timeout=240, name="again")
+    assert again.returncode == 0, again.log[-3000:]
+    assert again.stat("govreports/list_pages") == again.stat("govreports/paging_stopped") == STEADY.portals
+    assert again.stat("govreports/reports") == 0
+
+
+def _journal(jobdir: Path, in_progress: set):
+    """A JournalScheduler opened on `jobdir`, with an engine whose in-progress set is given."""
+    from types import SimpleNamespace
+
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from govreports.jobqueue import JournalScheduler
+    crawler = get_crawler(Spider, {"JOBDIR": str(jobdir)})
+    crawler.engine = SimpleNamespace(_slot=SimpleNamespace(inprogress=in_progress, nextcall=None))
+    crawler.spider = Spider("journal")
+    scheduler = JournalScheduler.from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    return scheduler
+
+
+def test_the_journal_keeps_taken_requests_until_the_engine_is_done_with_them(tmp_path):
+    from scrapy import Request
+    active: set = set()
+    run = _journal(tmp_path, active)
+    for path, priority in (("a", 0), ("b", 0), ("c", 5)):
+        assert run.enqueue_request(Request(f"http://x.gov.cn/{path}", priority=priority))
+    assert not run.enqueue_request(Request("http://x.gov.cn/a"))           # a duplicate
+    assert run.enqueue_request(Request("http://x.gov.cn/a", dont_filter=True))
+    first = run.next_request()
+    assert first.url == "http://x.gov.cn/c"                                 # priority first
+    active.add(first)
+    second = run.next_request()
+    assert second.url == "http://x.gov.cn/a"                                # then last in, first out
+    active.add(second)
+    active.discard(first)                                                   # c is done, a is not
+    third = run.next_request()
+    assert third.url == "http://x.gov.cn/b"
+    # Killed here: nothing is closed, the file is all the next run has.
+    again = _journal(tmp_path, set())
+    assert sorted(r.url for r in iter(again.next_request, None)) == [
+        "http://x.gov.cn/a", "http://x.gov.cn/a", "http://x.gov.cn/b"]
+    # What was queued once is still filtered; what was done too.
+    assert not again.enqueue_request(Request("http://x.gov.cn/b"))
+    assert not again.enqueue_request(Request("http://x.gov.cn/c"))
+    again.close("finished")
+    # A finished crawl forgets its fingerprints: the next run with this JOBDIR starts afresh.
+    fresh = _journal(tmp_path, set())
+    assert not fresh.has_pending_requests()
+    assert fresh.enqueue_request(Request("http://x.gov.cn/c"))
+    fresh.close("shutdown")
+
+
+def test_jobdir_crawls_use_the_journal_and_distributed_ones_keep_their_scheduler():
+    from scrapy.settings import Settings
+
+    from govreports.jobqueue import JobdirAddon
+    for jobdir, chosen, expected in ((None, None, None),
+                                     ("job", None, "govreports.jobqueue.JournalScheduler"),
+                                     ("job", "govreports.distributed.DistributedScheduler",
+                                      "govreports.distributed.DistributedScheduler")):
+        settings = Settings({"JOBDIR": jobdir})
+        if chosen:
+            settings.set("SCHEDULER", chosen, priority="addon")
+        JobdirAddon().update_settings(settings)
+        assert settings.get("SCHEDULER") == (expected or "scrapy.core.scheduler.Scheduler")
 
 
 # --- the database goes away -------------------------------------------------------------------
@@ -314,7 +410,7 @@ def pg_role():
     """A schema and a login role of its own on the test PostgreSQL server: (url, admin engine,
     role name); dropped afterwards."""
     from sqlalchemy import create_engine, text
-    from tests.test_store import _pg_problem
+    from tests.databases import _pg_problem
     problem = _pg_problem()
     if problem:
         if os.environ.get("CI"):

@@ -23,7 +23,7 @@ from govreports.fetching import (BackoffRetryMiddleware, HttpFallbackMiddleware,
 from govreports.fetchlog import FetchLog, fetch_problem, report_fetch
 from govreports.incremental import KnownReports
 from govreports.items import ReportPage, listing_header, with_listing_header
-from govreports.mockportal import Hit
+from govreports.mockportal import Answer, Hit
 from govreports.parse import parse_page
 from govreports.store import Store
 from spiders.annual_reports import AnnualReportsSpider
@@ -211,3 +211,111 @@ def test_fetch_log_rows_and_per_portal_stats(tmp_path, monkeypatch):
         with sqlite3.connect(db) as con:
             con.execute("INSERT INTO fetch_log (url, outcome, reason, logged_at) "
                         "VALUES ('x', 'stored', 'r', '2024-01-01')")
+
+
+# --- incremental: what counts as known, when a list may stop early -----------------------------
+
+def test_a_report_refused_for_good_recently_counts_as_known_a_passing_failure_does_not(tmp_path):
+    from datetime import datetime, timedelta, timezone
+    db = f"sqlite:///{tmp_path / 'k.sqlite'}"
+    now = datetime.now(timezone.utc)
+    base = "http://www.x.gov.cn/nb/"
+    with Store(db) as store:
+        for name, outcome, reason, role, age in [
+                ("robots", "failed", "robots_txt", "report", 1), ("waf", "blocked", "rs_ts", "report", 1),
+                ("gone", "failed", "http_404", "report", 1), ("busy", "failed", "http_503", "report", 1),
+                ("slow", "failed", "DownloadTimeoutError", "report", 1),
+                ("old", "failed", "robots_txt", "report", 40),
+                ("asfile", "failed", "http_404", "attachment", 1)]:
+            store.log_fetch(base + name, outcome, reason, role=role,
+                            logged_at=now - timedelta(days=age))
+    known = KnownReports(db, failed_known_days=30)
+    urls = [base + n for n in ("robots", "waf", "gone", "busy", "slow", "old", "asfile", "new")]
+    # The https twin of a refused http address is the same page.
+    assert known.known(urls + ["https://www.x.gov.cn/nb/robots"]) == {
+        base + "robots", base + "waf", base + "gone", "https://www.x.gov.cn/nb/robots"}
+    assert known.last_failed == {base + "robots", base + "waf", base + "gone",
+                                 "https://www.x.gov.cn/nb/robots"}
+    known.close()
+    off = KnownReports(db, failed_known_days=0)
+    assert off.known(urls) == set()
+    off.close()
+
+
+def test_a_list_stops_early_only_after_a_finished_walk(tmp_path):
+    from datetime import datetime, timezone
+    db = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    col, other = "http://www.x.gov.cn/nb/", "http://www.y.gov.cn/nb/"
+    first = KnownReports(db)
+    # Never walked: walked in full.
+    assert first.begin_walk(col, "350128") is False
+    assert first.begin_walk(other, "350129") is False
+    # A crawl that was stopped (or killed: finish never runs) finishes no walk.
+    assert first.finish("shutdown") == []
+    first.close()
+    second = KnownReports(db)
+    assert second.begin_walk(col, "350128") is False
+    assert second.begin_walk(other, "350129") is False
+    with Store(db) as store:
+        # A list page of 350129 failed during this walk; 350128 only had a report refused for good.
+        store.log_fetch(other + "index_2.html", "failed", "http_503", portal_code="350129", role="list")
+        store.log_fetch(col + "r.html", "failed", "robots_txt", portal_code="350128", role="report")
+    assert second.finish("finished") == [col]
+    second.close()
+    third = KnownReports(db)
+    assert third.begin_walk(col, "350128") is True
+    assert third.begin_walk(other, "350129") is False
+    # Asked again in the same run, the answer is the same (the start was recorded once).
+    assert third.begin_walk(col, "350128") is True
+    third.close()
+    # Killed now: the walk that began in `third` is the latest, and it did not finish.
+    fourth = KnownReports(db)
+    assert fourth.begin_walk(col, "350128") is False
+    with Store(db) as store:
+        walk = store.walks([col])[col]
+        assert walk.finished_at is None and walk.started_at < datetime.now(timezone.utc)
+    fourth.close()
+
+
+ROBOTS_TITLE = "模拟县人民政府{}年政府信息公开工作年度报告"
+
+
+def _robots_column(hit: Hit) -> Answer:
+    pages = {"/nb/index.html": ([("2023.html", 2023), ("forbidden/2022.html", 2022)], "index_1.html"),
+             "/nb/index_1.html": ([("2021.html", 2021)], None)}
+    links, nxt = pages[hit.path]
+    items = "".join(f'<li><a href="{href}">{ROBOTS_TITLE.format(year)}</a></li>' for href, year in links)
+    more = f'<a href="{nxt}">下一页</a>' if nxt else ""
+    return Answer(200, "text/html; charset=utf-8", (
+        '<html><head><meta charset="utf-8"><meta name="ColumnName" content="政府信息公开年报">'
+        f"<title>政府信息公开年报</title></head><body><ul>{items}</ul>{more}</body></html>").encode())
+
+
+def test_a_robots_forbidden_report_on_page_1_does_not_make_every_run_page_through(tmp_path):
+    from govreports.mockportal import Answer, MockPortal
+    from tests.portal_fixtures import run_crawl
+    page = (FIXTURES / "real" / "pingtan-2019.html").read_bytes()
+    routes = {"/robots.txt": lambda hit: Answer(200, "text/plain", b"User-agent: *\nDisallow: /nb/forbidden/\n"),
+              "/nb/index.html": _robots_column, "/nb/index_1.html": _robots_column,
+              **{f"/nb/{y}.html": (lambda hit: Answer(200, "text/html; charset=utf-8", page))
+                 for y in (2023, 2021)},
+              "/nb/forbidden/2022.html": lambda hit: Answer(200, "text/html; charset=utf-8", page)}
+    db = f"sqlite:///{tmp_path / 'robots.sqlite'}"
+    with MockPortal(site_dir=None, routes=routes) as portal:
+        args = {"column": portal.url("/nb/index.html")}
+        first = run_crawl(tmp_path, args, db_url=db, name="first")
+        assert first.returncode == 0 and first.stats["finish_reason"] == "finished", first.log[-3000:]
+        assert portal.hits["/nb/index_1.html"] == 1 and portal.hits["/nb/2021.html"] == 1
+        assert portal.hits["/nb/forbidden/2022.html"] == 0
+        with sqlite3.connect(tmp_path / "robots.sqlite") as con:
+            assert con.execute("SELECT reason FROM fetch_log WHERE url = ?",
+                               (portal.url("/nb/forbidden/2022.html"),)).fetchall() == [("robots_txt",)]
+        second = run_crawl(tmp_path, args, db_url=db, name="second")
+        assert second.returncode == 0, second.log[-3000:]
+        # Page 1 holds a stored report and one refused for good: nothing new, and the first
+        # walk reached the end of the list, so page 2 is not asked for again.
+        assert portal.hits["/nb/index.html"] == 2
+        assert portal.hits["/nb/index_1.html"] == 1, second.log[-3000:]
+        assert second.stat("govreports/skipped_known") == 1
+        assert second.stat("govreports/skipped_refused") == 1
+        assert second.stat("govreports/paging_stopped") == 1

@@ -1,15 +1,20 @@
 """The Hanweb, Hanweb-Jiangxi, gkmlpt and VSB adapters on the simulated portals' pages (no
 network, no Scrapy), their detection rules, the registry arguments that pick them, and the
-spider's requests for them (one list page at a time, and every request picklable for JOBDIR)."""
+spider's requests for them (one list page at a time, and every request picklable for JOBDIR).
+Also the paging variants of issue 4: Fujian's list2.trsapi lists (page 1 static, then the site
+search channel), Hanweb JPaaS columns drawn from the page-build unit, and Hanweb columns whose
+dataproxy parameters are encrypted (recorded, not guessed)."""
 from __future__ import annotations
 
 import pickle
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.request import request_from_dict
 from scrapy.utils.test import get_crawler
 
+from govreports.fetchlog import fetch_problem
 from govreports.links import ReportLink
 from govreports.mockportal import Hit
 from govreports.registry import Portal
@@ -17,20 +22,36 @@ from spiders.annual_reports import AnnualReportsSpider
 from spiders.platforms import Page, adapter_for, detect
 from spiders.platforms.generic import GenericV1
 from spiders.platforms.gkmlpt import GkmlptV1, annual_categories, article_header, site_config
-from spiders.platforms.hanweb import HanwebJiangxiV1, HanwebV1, jpage_options
-from spiders.platforms.trs import TrsV1
+from spiders.platforms.hanweb import (HanwebJiangxiV1, HanwebV1, encrypted_group, jpage_options,
+                                      unit_spec)
+from spiders.platforms.trs import TrsV1, list2_options, search_answer
 from spiders.platforms.vsb import VsbV1, list_stem
 from tests import platform_sites as ps
 
 BASE = "http://127.0.0.1:8000"
-SITES = ps.build_sites()
+SITES = {**ps.build_sites(), **ps.build_paging_sites()}
+
+
+class _Portal:
+    """Stands in for a running MockPortal where a route writes absolute URLs."""
+    def url(self, path: str) -> str:
+        return BASE + path
+
+
+for _site in SITES.values():
+    _site.portal = _Portal()  # type: ignore[assignment]
 
 
 def served(key: str, path: str, query: str = "") -> Page:
     route = SITES[key].routes[path]
-    params = dict(p.split("=", 1) for p in query.split("&") if p)
+    params = dict(parse_qsl(query, keep_blank_values=True))
     body = route(Hit(path, params, 9)).body
     return Page(BASE + path + (f"?{query}" if query else ""), body.decode("utf-8"))
+
+
+def served_url(key: str, url: str) -> Page:
+    parts = urlsplit(url)
+    return served(key, parts.path, parts.query)
 
 
 # --- detection ---------------------------------------------------------------------------------
@@ -106,6 +127,123 @@ def test_jiangxi_pages_are_the_columns_own_url_with_uid_and_pagenum():
     assert HanwebJiangxiV1().next_pages(last) == []
     assert [link.title for link in HanwebJiangxiV1().report_links(last, in_column=True)] == [
         t for _, t in ps.JX_ROWS[2:]]
+
+
+# --- Fujian TRS list2.trsapi --------------------------------------------------------------------
+
+def test_fujian_list2_page_names_its_search_channel():
+    page = served("fujian", ps.FJ_COLUMN)
+    assert type(detect(page.url, page.text)) is TrsV1
+    assert list2_options(page.text) == {
+        "args": {"channelid": ps.FJ_CHANNEL, "classsql": f"chnlid={ps.FJ_CHNL}",
+                 "sortfield": ps.FJ_SORT},
+        "prepage": ps.FJ_PER, "recordCount": len(ps.FJ_ROWS)}
+    # A report page loads list2.trsapi too, but lists nothing.
+    report = (ps.FIXTURES / "real/pingtan-2021.html").read_text("utf-8")
+    assert "list2.trsapi" in report and list2_options(report) is None
+
+
+def test_fujian_page_1_is_static_and_later_pages_come_from_the_search_channel():
+    adapter, site = TrsV1(), SITES["fujian"]
+    page = served("fujian", ps.FJ_COLUMN)
+    assert adapter.is_annual_column(page)
+    assert [link.url for link in adapter.report_links(page, in_column=True)] == [
+        BASE + ps.fj_path(1), BASE + ps.fj_path(5)]
+    # Search page 1 is the static page again: never planned.
+    assert adapter.next_pages(page) == [BASE + p for p in site.later_pages]
+    second = served_url("fujian", adapter.next_pages(page)[0])
+    assert search_answer(second) is not None
+    links = adapter.report_links(second)
+    want = [n for n in range(10, 20) if ps.FJ_ROWS[n][3] is not None]
+    assert [link.url for link in links] == [BASE + ps.fj_path(n) for n in want]
+    # What the JSON row says about the report goes with its link.
+    assert dict(links[0].header) == {"索引号": "FJ001813-0300-2014-80754",
+                                     "发布机构": "平潭综合实验区管委会办公室", "发布日期": "2014-01-23"}
+    assert adapter.next_pages(second) == [BASE + site.later_pages[-1]]
+    last = served_url("fujian", site.later_pages[-1])
+    assert adapter.next_pages(last) == []
+    assert [link.title for link in adapter.report_links(last)] == [
+        ps.FJ_ROWS[20][1], ps.FJ_ROWS[21][1]]
+
+
+def test_fujian_without_a_record_count_asks_page_2_and_follows_page_count():
+    page = served("fujian", ps.FJ_COLUMN)
+    bare = Page(page.url, page.text.replace(f"recordCount: '{len(ps.FJ_ROWS)}',", ""))
+    assert list2_options(bare.text)["recordCount"] is None
+    assert TrsV1().next_pages(bare) == [BASE + SITES["fujian"].later_pages[0]]
+
+
+def test_fujian_search_with_other_parameters_finds_nothing_and_stops():
+    url = BASE + SITES["fujian"].later_pages[0].replace("chnlid%3D1813", "chnlid%3D9")
+    page = served_url("fujian", url)
+    assert TrsV1().report_links(page) == [] and TrsV1().next_pages(page) == []
+
+
+def test_was5_answers_in_javascript_flavoured_json_are_read():
+    body = ('{"count":"2","pagenum":"2",\n"py":\'###pypy###\',\n"docs":[\n{\n"title":"<font color=red>'
+            '某某县</font>人民政府2021年政府信息公开工作年度报告",\n"url":"http://x.gov.cn/a/t20220120_1.htm",'
+            '\n"chnldocurl":"http://x.gov.cn/zfxxgknb/202201/t20220120_1.htm","time":"2022-01-20"}]}')
+    page = Page("http://x.gov.cn/was5/web/search?channelid=1&page=2&prepage=15", body)
+    (link,) = TrsV1().report_links(page)
+    assert (link.url, link.title) == ("http://x.gov.cn/zfxxgknb/202201/t20220120_1.htm",
+                                      "某某县人民政府2021年政府信息公开工作年度报告")
+    assert dict(link.header) == {"发布日期": "2022-01-20"}
+
+
+# --- Hanweb: client-side columns and encrypted parameters --------------------------------------
+
+def test_a_column_drawn_by_the_page_build_unit_pages_through_its_api():
+    adapter, site = HanwebV1(), SITES["zjunit"]
+    page = served("zjunit", ps.ZJU_COLUMN)
+    assert type(detect(page.url, page.text)) is HanwebV1
+    assert unit_spec(page.text) == (ps.ZJU_API, ps.ZJU_QUERY)
+    assert adapter.report_links(page, in_column=True) == []   # a shell: no rows of its own
+    (first,) = adapter.next_pages(page)
+    titles, url, pages = [], first, 0
+    while url:
+        got = served_url("zjunit", url)
+        assert adapter.is_annual_column(got)
+        titles += [link.title for link in adapter.report_links(got)]
+        nxt = adapter.next_pages(got)
+        url, pages = (nxt[0] if nxt else None), pages + 1
+    assert titles == [t for _, t, body in ps.ZJU_ROWS if body is not None]
+    # Page 1 as the page declares it; later pages keep the unit's own page size.
+    assert pages == 3 and site.asked[0] == ps.ZJU_QUERY
+    assert [a.get("paramJson") for a in site.asked] == [
+        None, '{"pageNo":2,"pageSize":4}', '{"pageNo":3,"pageSize":4}']
+
+
+def test_encrypted_dataproxy_parameters_are_named_not_replayed():
+    adapter = HanwebV1()
+    page = served("encrypted", ps.ENC_COLUMN)
+    assert encrypted_group(page.text) == ps.ENC_GROUP
+    assert [link.url for link in adapter.report_links(page, in_column=True)] == [
+        BASE + ps.ENC_ROWS[0][0], BASE + ps.ENC_ROWS[2][0]]
+    assert adapter.next_pages(page) == []
+    ((reason, detail),) = adapter.unreachable(page)
+    assert reason == "encrypted_params" and "9 announced, 3 on the page" in detail
+    # Plain numbers are not a secret, and a static page holding the whole list lacks nothing.
+    assert adapter.unreachable(served("hanweb", ps.HW_COLUMN)) == []
+    whole = Page(page.url, page.text.replace(f"totalRecord: {ps.ENC_TOTAL}", "totalRecord: 3"))
+    assert adapter.unreachable(whole) == []
+
+
+def test_the_spider_records_an_unreachable_list_in_the_fetch_log():
+    spider = spider_for(column=BASE + ps.ENC_COLUMN)
+    seen = []
+
+    def record(**kw):
+        seen.append(kw)
+    spider.crawler.signals.connect(record, signal=fetch_problem)
+    page = served("encrypted", ps.ENC_COLUMN)
+    request = spider._list_request(page.url, "330381", "hanweb", False, 0)
+    response = HtmlResponse(url=page.url, body=page.text.encode("utf-8"), encoding="utf-8",
+                            request=request)
+    out = list(spider.parse_list(response, **request.cb_kwargs))
+    assert len([r for r in out if r.callback == spider.parse_report]) == 2
+    assert not [r for r in out if r.callback == spider.parse_list]
+    assert [(k["url"], k["outcome"], k["reason"], k["portal_code"]) for k in seen] == [
+        (BASE + ps.ENC_COLUMN, "blocked", "encrypted_params", "330381")]
 
 
 # --- gkmlpt ------------------------------------------------------------------------------------

@@ -316,7 +316,11 @@ def test_reports_are_stored_once_also_on_a_second_run(mock_portal, tmp_path):
                        name="second")
     assert second.returncode == 0, second.log[-3000:]
     assert second.stat("govreports/stored_new") == second.stat("govreports/stored_unchanged") == 0
-    assert second.stat("govreports/skipped_known") == len(REPORTS)
+    # Page 1 holds stored reports and one the anti-bot wall refused (known from the fetch log):
+    # nothing new, and the first run walked the whole list, so pages 2 and 3 are not asked for.
+    assert second.stat("govreports/list_pages") == 1
+    assert second.stat("govreports/paging_stopped") == 1
+    assert second.stat("govreports/skipped_refused") == 1
     assert {p: mock_portal.hits[p] for p in REPORTS} == hits
     assert stored(db) == rows
 

@@ -27,6 +27,11 @@ and overrides only the hooks that differ from the generic behaviour:
                                         remembered in the request), so a re-run stops at the
                                         first page holding only reports already stored
     column_links(page) -> [url]         the 年报 column, when the page is a 政务公开 page
+    unreachable(page) -> [(reason, detail)]
+                                        parts of the list the adapter sees but cannot ask for
+                                        without running the site's script (Hanweb's encrypted
+                                        dataproxy parameters); the spider records each in the
+                                        fetch log as `blocked` with that reason. Default: none
     attachment_links(page) -> [Link]    files linked from a report page (pdf, doc, docx, ...)
     is_annual_column(page) -> bool      whether a list page is itself the 年报 column
 
@@ -51,7 +56,8 @@ from parsel import Selector
 
 from govreports.links import (Link, anchors, attachment_in_viewer,
                               is_attachment_url, is_column_title, is_download_link,
-                              is_next_page_text, is_report_title, page_is_annual_column,
+                              is_next_page_text, is_report_title, may_link_attachments,
+                              page_is_annual_column,
                               same_directory)
 
 
@@ -120,6 +126,9 @@ class PlatformAdapter:
                 out.append(link.url)
         return _unique(out)
 
+    def unreachable(self, page: PageLike) -> list[tuple[str, str]]:
+        return []
+
     def column_links(self, page: PageLike) -> list[str]:
         return _unique(link.url for link in self.links(page)
                        if link.url != page.url and is_column_title(link.title))
@@ -130,6 +139,9 @@ class PlatformAdapter:
         return is_attachment_url(link.url) or is_download_link(link.url, link.title)
 
     def attachment_links(self, page: PageLike) -> list[Link]:
+        body = getattr(page, "body", None)  # a response's bytes spare decoding them
+        if not may_link_attachments(body if isinstance(body, bytes) else page.text):
+            return []
         seen: dict[str, Link] = {}
         for link in self.links(page):
             if not self.is_attachment(link):
