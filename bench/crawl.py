@@ -101,7 +101,13 @@ class Probe:
         end = self._mark()
         stats = {k: v for k, v in self.crawler.stats.get_stats().items()
                  if isinstance(v, (int, float)) and not k.startswith("govreports/portal/")}
+        own = resource.getrusage(resource.RUSAGE_SELF)
         data = {"pages": self.pages, "seconds": end["seconds"], "finish_reason": reason,
+                # CPU seconds of the crawl's process (all its threads), for where the time goes.
+                "cpu_s": round(own.ru_utime + own.ru_stime, 1),
+                # and of its parse workers (ended by now: the pipelines close before this signal).
+                "workers_cpu_s": round(sum(getattr(resource.getrusage(resource.RUSAGE_CHILDREN), f)
+                                           for f in ("ru_utime", "ru_stime")), 1),
                 "pages_per_s": round(self.pages / end["seconds"], 1) if end["seconds"] else None,
                 "marks": self.marks + [end], "stats": stats}
         Path(self.out).write_text(json.dumps(data, default=str, indent=1), encoding="utf-8")
@@ -131,7 +137,7 @@ def bare_spider_class():
     return Bare
 
 
-def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: int = 0) -> None:
+def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: str = "auto") -> None:
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
     from scrapy.utils.project import get_project_settings
@@ -174,7 +180,7 @@ def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: 
         process.start()
 
 
-def crawl(kind: str, tmp: Path, profile: bool, timeout: float, parse_processes: int = 0) -> dict[str, Any]:
+def crawl(kind: str, tmp: Path, profile: bool, timeout: float, parse_processes: str = "auto") -> dict[str, Any]:
     out = tmp / f"{kind}-probe.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--tmp", str(tmp),
            "--parse-processes", str(parse_processes)]
@@ -203,8 +209,9 @@ def main() -> None:
     ap.add_argument("--portals", type=int, default=1500)
     ap.add_argument("--reports", type=int, default=10)
     ap.add_argument("--profile", action="store_true", help="cProfile the real crawl")
-    ap.add_argument("--parse-processes", type=int, default=0,
-                    help="GOVREPORTS_PARSE_PROCESSES of the real crawl (0: parse in its thread)")
+    ap.add_argument("--parse-processes", default="auto",
+                    help="GOVREPORTS_PARSE_PROCESSES of the real crawl: the project's default "
+                         "'auto' (the cores beyond the first), or N (0: parse in its thread)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds, per crawl")
     ap.add_argument("--worker", choices=("real", "bare"), help=argparse.SUPPRESS)
@@ -229,7 +236,8 @@ def main() -> None:
                   f"{bare['pages_per_s']} pages/s", flush=True)
             real = crawl("real", tmp, args.profile, args.timeout, args.parse_processes)
             print(f"real spider: {real['pages']} pages in {real['seconds']} s, "
-                  f"{real['pages_per_s']} pages/s", flush=True)
+                  f"{real['pages_per_s']} pages/s; CPU s: crawl process {real['cpu_s']}, "
+                  f"parse workers {real['workers_cpu_s']} (bare: {bare['cpu_s']})", flush=True)
         counts = stored_counts(tmp / "bench.sqlite")
         ratio = round(real["pages_per_s"] / bare["pages_per_s"], 3)
         print(f"ratio real/bare: {ratio} (target >= {TARGET_RATIO})")
@@ -247,6 +255,7 @@ def main() -> None:
             "parse_processes": args.parse_processes,
             "pages_planned": len(urls), "bare_pages": bare["pages"], "real_pages": real["pages"],
             "bare_pages_per_s": bare["pages_per_s"], "real_pages_per_s": real["pages_per_s"],
+            "bare_cpu_s": bare["cpu_s"], "real_cpu_s": real["cpu_s"], "workers_cpu_s": real["workers_cpu_s"],
             "ratio": ratio, "target_ratio": TARGET_RATIO,
             "reports_stored": counts["reports"], "cells_stored": counts["cells"],
             "rss_mb_at_pages": at, "peak_rss_mb": real["marks"][-1]["peak_rss_mb"],

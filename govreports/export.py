@@ -52,7 +52,7 @@ FORMATS = ("csv", "parquet")
 PARQUET_EXACT = {"value": "value_exact", "left": "left_exact", "right": "right_exact"}
 _PARQUET_TYPES = {"report_year": "int64", "n_cells": "int64", "n_warnings": "int64",
                   "n_checks_failed": "int64", "value": "float64", "left": "float64",
-                  "right": "float64", "inferred": "bool", "is_primary": "bool", "is_primary": "bool",
+                  "right": "float64", "inferred": "bool", "is_primary": "bool",
                   "written_date": "date32", "published_date": "date32", "fetched_at": "timestamp"}
 
 # Provincial-level divisions by the first two digits of the GB/T 2260 code. The `province` filter

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Iterable, Optional, Sequence, Union
 from urllib.parse import parse_qs, urljoin, urlparse, urlsplit, urlunsplit
 
@@ -100,36 +99,74 @@ def anchors(page: Union[Selector, str], base_url: str) -> list[Link]:
     its lines joined, or its title attribute when that is longer (lists often cut the text
     to "平潭综合实验区2021年度政府信…" and keep the whole title in the attribute)."""
     sel = page if isinstance(page, Selector) else Selector(text=page)
+    root = sel.root
+    if not hasattr(root, "iter"):  # a selector over text or JSON has no elements
+        return []
     out: list[Link] = []
-    for a in sel.xpath("//a[@href]"):
-        href = (a.attrib.get("href") or "").strip()
+    # The lxml tree is walked directly: a parsel selector per anchor costs more than the whole
+    # page's parse on list and report pages with a hundred links (bench/crawl.py).
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
         if not href or href.lower().startswith(_SKIP_SCHEMES):
             continue
-        text = normalize_title("".join(a.xpath(".//text()").getall()))
-        attr = normalize_title(a.attrib.get("title"))
+        text = normalize_title("".join(a.itertext()))
+        attr = normalize_title(a.get("title"))
         title = attr if len(attr) > len(text.rstrip("….")) else text
         try:
-            url = clean_url(urljoin(base_url, href))
+            parts = urlsplit(urljoin(base_url, href))
         except ValueError:  # a malformed href (bad IPv6 literal and the like) is skipped
             continue
-        if urlparse(url).scheme in ("http", "https", "file"):
-            out.append(Link(url, title))
+        if parts.scheme in ("http", "https", "file"):
+            out.append(Link(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")),
+                            title))
     return out
 
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".rtf", ".ofd")
 
 
+def _suffix(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
 def is_attachment_url(url: str) -> bool:
     """A file the report may live in: by extension, or a PDF viewer's file= parameter."""
-    parsed = urlparse(url)
-    if PurePosixPath(parsed.path).suffix.lower() in ATTACHMENT_EXTENSIONS:
+    parsed = urlsplit(url)
+    if _suffix(parsed.path) in ATTACHMENT_EXTENSIONS:
         return True
-    return attachment_in_viewer(url) is not None
+    return "file=" in parsed.query and attachment_in_viewer(url) is not None
 
 
 _FILE_NAME = re.compile(r"\.(?:" + "|".join(e[1:] for e in ATTACHMENT_EXTENSIONS) + r")$", re.I)
 _DOWNLOAD_SCRIPT = re.compile(r"down(?:load|file)[^/]*\.(?:jsp|php|aspx?|do)$", re.I)
+
+
+# Everything is_attachment_url / is_download_link / attachment_in_viewer accept has one of these
+# in the page's text, literally: a page without any has no attachment links to look for.
+_EXTENSION_HINT = re.compile(
+    rb"\.(?:" + b"|".join(e[1:].encode() for e in ATTACHMENT_EXTENSIONS) + rb")(?![a-z0-9])")
+_SCRIPT_HINT = re.compile(rb"[^/\"'\s<>?#]{0,200}?\.(?:jsp|php|aspx?|do)(?![a-z0-9])")
+
+
+def may_link_attachments(page: Union[str, bytes]) -> bool:
+    """False when a page cannot link any attachment: a scan of its text or its body (any
+    ASCII-compatible encoding), far cheaper than parsing it for anchors (most report pages
+    hold their tables themselves)."""
+    # bytes.lower() touches ASCII only, as the patterns need, and is ten times str.lower().
+    low = (page if isinstance(page, bytes) else page.encode("utf-8", "replace")).lower()
+    if _EXTENSION_HINT.search(low):
+        return True
+    # Download scripts (…/downfile.jsp?…, download.aspx?…): each "down…" checked where it stands,
+    # not a pattern tried at every character of a 300 kB page.
+    for word in (b"download", b"downfile"):
+        at = low.find(word)
+        while at >= 0:
+            if _SCRIPT_HINT.match(low, at + len(word)):
+                return True
+            at = low.find(word, at + 1)
+    return False
 
 
 def is_download_link(url: str, title: Optional[str] = "") -> bool:
@@ -137,7 +174,7 @@ def is_download_link(url: str, title: Optional[str] = "") -> bool:
     Hanweb `/module/download/downfile.jsp?classid=0&filename=2101291642.pdf`, VSB
     `/system/_content/download.jsp?urltype=news.DownloadAttachUrl&owner=…&wbfileid=…` with the
     text "…年度报告.pdf"."""
-    parsed = urlparse(url)
+    parsed = urlsplit(url)
     if not _DOWNLOAD_SCRIPT.search(parsed.path):
         return False
     names = [v for vs in parse_qs(parsed.query).values() for v in vs]
@@ -147,8 +184,8 @@ def is_download_link(url: str, title: Optional[str] = "") -> bool:
 
 def attachment_in_viewer(url: str) -> Optional[str]:
     """The file behind a 全真版 viewer link (/generic2/web/viewer.html?file=/…/x.pdf)."""
-    for value in parse_qs(urlparse(url).query).get("file", []):
-        if PurePosixPath(urlparse(value).path).suffix.lower() in ATTACHMENT_EXTENSIONS:
+    for value in parse_qs(urlsplit(url).query).get("file", []):
+        if _suffix(urlsplit(value).path) in ATTACHMENT_EXTENSIONS:
             return urljoin(url, value)
     return None
 

@@ -2,19 +2,21 @@
 
 They hold no parsing logic of their own, so the crawl, the CLI and the tests share one code path.
 
-ParsePoolPipeline (off unless GOVREPORTS_PARSE_PROCESSES > 0) runs the same parse_page in worker
-processes instead, ahead of the steps, which then find the item parsed and pass it on: parsing
+ParsePoolPipeline (GOVREPORTS_PARSE_PROCESSES: "auto" uses the cores beyond the first; 0 turns it
+off) runs the same parse_page in worker processes instead, ahead of the steps, which then find the item parsed and pass it on: parsing
 is most of a report's CPU, and in the crawl's own thread it holds up the downloads and the store.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Optional
 
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, reactor
 
 from govreports import parse
@@ -56,6 +58,17 @@ class ChecksPipeline:
         return item
 
 
+def parse_processes(value: Any) -> int:
+    """The GOVREPORTS_PARSE_PROCESSES setting as a number of workers."""
+    if str(value).strip().lower() == "auto":
+        # The crawl's own thread keeps one core; the cores this process may use, not the machine's.
+        return max(0, min(4, len(os.sched_getaffinity(0)) - 1))
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"GOVREPORTS_PARSE_PROCESSES must be a number or 'auto', not {value!r}") from None
+
+
 def _parse_in_worker(page):
     return parse.parse_page(page)
 
@@ -72,7 +85,7 @@ class ParsePoolPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ParsePoolPipeline":
-        processes = crawler.settings.getint("GOVREPORTS_PARSE_PROCESSES", 0)
+        processes = parse_processes(crawler.settings.get("GOVREPORTS_PARSE_PROCESSES", 0))
         if processes <= 0:
             raise NotConfigured
         return cls(processes)
@@ -85,7 +98,13 @@ class ParsePoolPipeline:
             self.pool.shutdown(wait=True, cancel_futures=False)
             self.pool = None
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
+        outcome = self._submit(item)
+        if isinstance(outcome, defer.Deferred):
+            return await maybe_deferred_to_future(outcome)
+        return outcome
+
+    def _submit(self, item):
         d: defer.Deferred = defer.Deferred()
         try:
             future = self.pool.submit(_parse_in_worker, item)

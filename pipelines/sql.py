@@ -9,6 +9,11 @@ counted in govreports/deadlettered (and govreports/deadlettered/<error type>); r
 `python -m govreports replay FILE`. After a connection-level failure the database is left alone
 for GOVREPORTS_DATABASE_RETRY_SECONDS (items go straight to the file meanwhile), so a dead server
 costs one connect timeout per interval, not one per item.
+
+Saves run one at a time in a thread of the pipeline's own, off the crawl's thread: compressing
+the raw page, hashing it and waiting on the database (a lock, a network round trip, a sync) then
+hold up neither the downloads nor the link finding. Outside a crawl, `save_item` does the same
+in the caller's thread.
 """
 from __future__ import annotations
 
@@ -17,7 +22,10 @@ import time
 from typing import Any, Optional
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import InterfaceError, OperationalError
+from twisted.internet import reactor, threads
+from twisted.python.threadpool import ThreadPool
 
 from govreports import deadletter
 from govreports.config import database_url
@@ -41,6 +49,8 @@ class SqlPipeline:
         # While the database is known to be down: until when, and why.
         self._down_until = 0.0
         self._down_error: Optional[BaseException] = None
+        # One thread: saves stay in order and never race for SQLite's write lock.
+        self._thread: Optional[ThreadPool] = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "SqlPipeline":
@@ -56,8 +66,14 @@ class SqlPipeline:
             self.stats.set_value(f"govreports/stored_{outcome}", 0)
         self.stats.set_value(DEADLETTERED, 0)
         self._open()
+        self._thread = ThreadPool(minthreads=1, maxthreads=1, name="govreports-store")
+        self._thread.start()
 
     def close_spider(self) -> None:
+        # Scrapy has waited for every item: the thread is idle.
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -66,25 +82,50 @@ class SqlPipeline:
             log.warning("%d item(s) could not be stored and wait in %s: "
                         "python -m govreports replay %s", n, self.deadletter_path, self.deadletter_path)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
+        if self._thread is None:
+            return self.save_item(item)
+        self._check(item)
+        saved = threads.deferToThreadPool(reactor, self._thread, self._save, item)
+        self._count(item, *await maybe_deferred_to_future(saved))
+        return item
+
+    def save_item(self, item: Any) -> Any:
+        """Store one item in this thread (what process_item does in the store's thread)."""
+        self._check(item)
+        self._count(item, *self._save(item))
+        return item
+
+    @staticmethod
+    def _check(item: Any) -> None:
         if item.result is None:
             # Storing the bytes without a parse would mark this content "unchanged" for good.
             raise DropItem(f"{item.url}: no parse result to store")
+
+    def _save(self, item: Any) -> tuple[Optional[str], Optional[BaseException]]:
+        """(outcome, None) once stored; (None, why) once in the dead-letter file instead."""
         store = self._open()
         if store is None:
             self._dead_letter(item, self._down_error)
-            return item
+            return None, self._down_error
         try:
-            outcome = store.save(item, item.result)
+            return store.save(item, item.result), None
         except Exception as exc:  # any failure to store: keep the item, go on crawling
             if isinstance(exc, _UNAVAILABLE):
                 self._mark_down(exc)
             self._dead_letter(item, exc)
-            return item
+            return None, exc
+
+    def _count(self, item: Any, outcome: Optional[str], error: Optional[BaseException]) -> None:
+        # In the crawl's thread: the stats are not shared with the store's thread.
+        if outcome is None:
+            self.stats.inc_value(DEADLETTERED)
+            if error is not None:
+                self.stats.inc_value(f"{DEADLETTERED}/{type(error).__name__}")
+            return
         self.stats.inc_value(f"govreports/stored_{outcome}")
         # Per portal too, for the crawl summary (govreports.monitor).
         self.stats.inc_value(f"govreports/stored_{outcome}/{item.portal_code or '-'}")
-        return item
 
     def _open(self) -> Optional[Store]:
         if self.store is not None and not self._down_error:
@@ -112,8 +153,5 @@ class SqlPipeline:
         # A failure to write this file is not caught: losing the page silently would be worse.
         deadletter.append(self.deadletter_path,
                           deadletter.record(item, item.result, error or "database unavailable", self.url))
-        self.stats.inc_value(DEADLETTERED)
-        if error is not None:
-            self.stats.inc_value(f"{DEADLETTERED}/{type(error).__name__}")
         log.warning("dead-lettered %s (%s) to %s", item.url,
                     type(error).__name__ if error else "database unavailable", self.deadletter_path)

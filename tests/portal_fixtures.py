@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # Loopback is allowed here, not in the project settings (a production crawl never needs it).
 FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "RETRY_ENABLED": "False",
         "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": "False",
-        "GOVREPORTS_ALLOWED_HOSTS": "*.gov.cn,127.0.0.1"}
+        "GOVREPORTS_ALLOWED_HOSTS": "*.gov.cn,127.0.0.1",
+        # Parse in the crawl's process: a worker pool per test crawl would cost a spawn each;
+        # test_parse_fast_paths runs the pool (the default) against this path.
+        "GOVREPORTS_PARSE_PROCESSES": "0"}
 
 
 @pytest.fixture(scope="module")

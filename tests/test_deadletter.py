@@ -20,7 +20,7 @@ from govreports.model import Cell
 from govreports.store import Store
 from pipelines import sql as sql_pipeline
 from pipelines.sql import DEADLETTERED, SqlPipeline
-from tests.test_store import URL, db_url, make_page, make_result  # noqa: F401  (db_url is a fixture)
+from tests.test_store import URL, make_page, make_result
 
 ROOT = Path(__file__).resolve().parents[1]
 # Nothing listens on port 1: connecting is refused at once.
@@ -64,7 +64,7 @@ def dead_letters(tmp_path, monkeypatch):
     pipeline.open_spider()  # no exception: the crawl starts anyway
     items = _items()
     for item in items:
-        assert pipeline.process_item(item) is item
+        assert pipeline.save_item(item) is item
     pipeline.close_spider()
     assert stats.get_value(DEADLETTERED) == stats.get_value(f"{DEADLETTERED}/OperationalError") == 4
     assert opened == [UNREACHABLE]  # tried once, then left alone for the retry interval
@@ -150,8 +150,8 @@ def test_a_failed_write_dead_letters_that_item_only(tmp_path, monkeypatch):
     bad.result.cells.append(bad.result.cells[0])
     good = make_page(b"good")
     good.result = make_result()
-    assert pipeline.process_item(bad) is bad
-    assert pipeline.process_item(good) is good  # the database was not given up on
+    assert pipeline.save_item(bad) is bad
+    assert pipeline.save_item(good) is good  # the database was not given up on
     pipeline.close_spider()
     assert (stats.get_value(DEADLETTERED), stats.get_value(f"{DEADLETTERED}/IntegrityError"),
             stats.get_value("govreports/stored_new")) == (1, 1, 1)
@@ -165,9 +165,9 @@ def test_the_pipeline_stores_again_once_the_database_is_back(tmp_path, monkeypat
     pipeline, stats = _pipeline(f"sqlite:///{blocker}/x.sqlite", tmp_path / "dl.jsonl", retry=0)
     pipeline.open_spider()
     first, second = _items()[0], _items()[2]
-    pipeline.process_item(first)
+    pipeline.save_item(first)
     blocker.unlink()
-    pipeline.process_item(second)
+    pipeline.save_item(second)
     pipeline.close_spider()
     assert (stats.get_value(DEADLETTERED), stats.get_value("govreports/stored_new")) == (1, 1)
 

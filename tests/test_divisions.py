@@ -210,10 +210,10 @@ def test_real_pdf_first_lines(name, expected):
 def test_lookups_are_fast():
     divisions._index()  # the one-off load is not what this measures
     texts = [f"贵溪市第{i}中学" for i in range(300)] + [f"朝阳区第{i}办公室" for i in range(300)]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine does not stretch it
     for t in texts:
         locate(t, None, hint_code="110105")
-    per_lookup = (time.perf_counter() - start) / len(texts)
+    per_lookup = (time.process_time() - start) / len(texts)
     assert per_lookup < 0.005
 
 

@@ -15,7 +15,7 @@ from govreports.dictionary import DICTIONARY_COLUMNS
 from govreports.export import ExportError, export, export_csv, neutralise, province_code_prefix
 from govreports.model import Cell, Check, Warning
 from govreports.store import Store
-from tests.test_store import URL, db_url, make_page, make_result  # noqa: F401  (db_url is a fixture)
+from tests.test_store import URL, make_page, make_result
 
 
 def read(path):

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from govreports.groups import issuer_key
 from govreports.model import Cell
 from govreports.store import CheckRow, ReportGroup, ReportVersion, Store
-from tests.test_store import db_url, make_page, make_result  # noqa: F401  (db_url is a fixture)
+from tests.test_store import make_page, make_result
 
 HTML, IMAGE, PDF = "https://gx.gov.cn/2019.html", "https://gx.gov.cn/2019-img.html", "https://gx.gov.cn/2019.pdf"
 Y2020 = "https://gx.gov.cn/2020.html"

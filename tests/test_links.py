@@ -6,7 +6,7 @@ import pytest
 
 from govreports.antibot import blocked_reason
 from govreports.links import (HostPolicy, Link, anchors, attachment_in_viewer, is_attachment_url,
-                              is_column_title, is_next_page_text, is_report_title,
+                              is_column_title, may_link_attachments, is_next_page_text, is_report_title,
                               normalize_title, page_is_annual_column)
 from tests.fixture_pages import FIXTURES
 
@@ -157,3 +157,46 @@ def test_real_report_pages_are_not_blocked_answers():
     body = (FIXTURES / "real" / "pingtan-2021.html").read_bytes()
     assert blocked_reason(200, body) is None
     assert blocked_reason(404, b"<html>404</html>") is None
+
+
+# --- the attachment pre-scan ----------------------------------------------------------------
+
+ATTACHMENT_PAGES = [
+    '<a href="/u/P020200101.pdf">附件</a>',
+    '<a href="P1.DOCX">报告</a>',
+    '<a href="/generic2/web/viewer.html?file=/zwgk/P1.pdf">全真版</a>',
+    '<a href="/module/download/downfile.jsp?classid=0&filename=2101291642.pdf">下载</a>',
+    '<a href="/system/_content/download.jsp?owner=1&wbfileid=2">某县2020年度报告.wps</a>',
+    '<a href="/x/DownLoad.aspx?id=3">附件：年度报告.xls】</a>',
+]
+
+
+@pytest.mark.parametrize("snippet", ATTACHMENT_PAGES)
+def test_pages_linking_files_pass_the_pre_scan(snippet):
+    from spiders.platforms.base import Page, PlatformAdapter
+    page = Page("http://www.x.gov.cn/zwgk/nb/t1.htm", f"<html><body><p>正文</p>{snippet}</body></html>")
+    assert PlatformAdapter().attachment_links(page), snippet
+    assert may_link_attachments(page.text)
+
+
+def test_the_pre_scan_agrees_with_the_anchor_scan_on_every_fixture_page():
+    from spiders.platforms.base import PlatformAdapter
+    pages = sorted(FIXTURES.rglob("*.htm*"))
+    assert len(pages) >= 5
+    skipped = 0
+    for path in pages:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        adapter = PlatformAdapter()
+        full = [l for l in anchors(text, "http://www.x.gov.cn/a/b.htm") if adapter.is_attachment(l)]
+        if full:
+            assert may_link_attachments(text), path
+        skipped += not may_link_attachments(text)
+    # The scan must spare real report pages without files their anchor parse.
+    assert skipped >= 1
+    assert not may_link_attachments((FIXTURES / "real" / "pingtan-2019.html").read_text(encoding="utf-8"))
+
+
+def test_the_pre_scan_reads_bodies_in_gbk():
+    page = '<html><body><p>平潭县年度报告</p><a href="/u/附件一.PDF">附件</a></body></html>'
+    assert may_link_attachments(page.encode("gbk"))
+    assert not may_link_attachments(page.replace(".PDF", ".htm").encode("gbk"))

@@ -14,7 +14,7 @@ from govreports import cli, migrate
 from govreports.model import Cell
 from govreports.store import (Base, Store, _cell_rows, _check_rows, _section_rows, _warning_rows,
                               create_store_engine)
-from tests.test_store import db_url, make_result  # noqa: F401  (db_url is a fixture)
+from tests.test_store import make_result
 
 TEST_REVISIONS = [str(Path(__file__).parent / "migration_versions")]
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)

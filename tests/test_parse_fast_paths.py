@@ -6,6 +6,7 @@ fails here rather than as a silently different parse.
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
@@ -212,3 +213,26 @@ def test_a_dead_parse_worker_costs_no_item(monkeypatch):
 def parse_page_dict(page):
     from govreports.parse import parse_page
     return parse_page(page).to_dict()
+
+
+@pytest.mark.parametrize("value, cores, expected", [
+    ("auto", 2, 1), ("auto", 1, 0), ("auto", 16, 4), ("AUTO", 3, 2), ("0", 8, 0), (3, 1, 3), ("-1", 2, 0)])
+def test_parse_processes_setting(monkeypatch, value, cores, expected):
+    from pipelines.parse import parse_processes
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(cores)))
+    assert parse_processes(value) == expected
+
+
+def test_parse_processes_setting_refuses_nonsense():
+    from pipelines.parse import parse_processes
+    with pytest.raises(ValueError, match="GOVREPORTS_PARSE_PROCESSES"):
+        parse_processes("many")
+
+
+def test_the_crawl_parses_in_worker_processes_by_default():
+    from govreports import settings
+    from pipelines.parse import parse_processes
+    assert settings.GOVREPORTS_PARSE_PROCESSES == "auto"
+    assert "pipelines.parse.ParsePoolPipeline" in settings.ITEM_PIPELINES
+    cores = len(os.sched_getaffinity(0))
+    assert parse_processes(settings.GOVREPORTS_PARSE_PROCESSES) == min(4, cores - 1)

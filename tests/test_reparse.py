@@ -13,7 +13,6 @@ from govreports.parse import parse_page
 from govreports.reparse import reparse
 from govreports.store import CellRow, Store
 from tests.fixture_pages import load_page
-from tests.test_store import db_url  # noqa: F401  (db_url is a fixture)
 
 HUAIAN = "https://www.huaian.gov.cn/art/2025/1/10/art_1.html"
 

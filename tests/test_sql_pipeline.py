@@ -16,7 +16,7 @@ from scrapy.utils.test import get_crawler
 from govreports.config import DATABASE_URL_NAME
 from govreports.store import Store
 from pipelines.sql import SqlPipeline
-from tests.test_store import URL, db_url, make_page, make_result  # noqa: F401  (db_url is a fixture)
+from tests.test_store import URL, make_page, make_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,7 @@ def test_the_environment_variable_overrides_the_setting(monkeypatch, tmp_path):
     monkeypatch.setenv(DATABASE_URL_NAME, f"sqlite:///{tmp_path}/env.sqlite")
     pipeline, _ = _pipeline({DATABASE_URL_NAME: f"sqlite:///{tmp_path}/setting.sqlite"})
     pipeline.open_spider()
-    pipeline.process_item(_item())
+    pipeline.save_item(_item())
     pipeline.close_spider()
     assert (tmp_path / "env.sqlite").exists() and not (tmp_path / "setting.sqlite").exists()
 
@@ -53,7 +53,7 @@ def test_outcomes_are_counted_in_the_crawl_stats(db_url, monkeypatch):
     pipeline.open_spider()
     try:
         for item in (_item(), _item(), _item(b"<html>v2</html>", new_natural=70)):
-            assert pipeline.process_item(item) is item
+            assert pipeline.save_item(item) is item
     finally:
         pipeline.close_spider()
     stats = crawler.stats.get_stats()
@@ -69,7 +69,7 @@ def test_an_item_without_a_parse_is_dropped_not_stored(tmp_path, monkeypatch):
     pipeline, _ = _pipeline({DATABASE_URL_NAME: f"sqlite:///{tmp_path}/x.sqlite"})
     pipeline.open_spider()
     with pytest.raises(DropItem, match="no parse result"):
-        pipeline.process_item(make_page())
+        pipeline.save_item(make_page())
     assert pipeline.store.counts()["reports"] == 0
     pipeline.close_spider()
 
@@ -84,10 +84,16 @@ def test_scrapy_loads_the_pipeline_without_deprecation_warnings(tmp_path):
 
 
 CRAWL = textwrap.dedent("""
-    import json, sys, warnings
+    import json, sys, threading, warnings
     from scrapy import Spider
     from scrapy.crawler import CrawlerProcess
+    from govreports.store import Store
     from tests.test_store import make_page, make_result
+
+    # Where each save ran, beside the crawl's own thread.
+    threads = []
+    save = Store.save
+    Store.save = lambda self, *a, **k: threads.append(threading.current_thread().name) or save(self, *a, **k)
 
     # Scrapy logs warnings (logging.captureWarnings): they end up on stderr, where the test looks.
     warnings.simplefilter("always")
@@ -108,7 +114,8 @@ CRAWL = textwrap.dedent("""
     process.crawl(crawler)
     process.start()
     stats = crawler.stats.get_stats()
-    print(json.dumps({k: v for k, v in stats.items() if k.startswith(("govreports/", "item_"))}))
+    out = {k: v for k, v in stats.items() if k.startswith(("govreports/", "item_"))}
+    print(json.dumps(dict(out, save_threads=threads, crawl_thread=threading.current_thread().name)))
 """)
 
 
@@ -125,5 +132,9 @@ def test_a_real_crawl_stores_through_the_pipeline(tmp_path):
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (stats["govreports/stored_new"], stats["govreports/stored_unchanged"],
             stats["govreports/stored_changed"], stats["item_scraped_count"]) == (1, 1, 1, 3)
+    # Saved one by one in the store's own thread, never in the crawl's.
+    assert len(set(stats["save_threads"])) == 1 and "govreports-store" in stats["save_threads"][0]
+    assert stats["crawl_thread"] not in stats["save_threads"]
+    assert len(stats["save_threads"]) == 3
     with Store(db) as store:
         assert store.counts()["report_versions"] == 2

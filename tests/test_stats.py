@@ -7,7 +7,7 @@ from govreports import cli, stats
 from govreports.model import Cell, Check, Header, ParseResult
 from govreports.stats import NO_CODE, FamilyFigures
 from govreports.store import Store
-from tests.test_store import db_url, make_page  # noqa: F401  (db_url is a fixture)
+from tests.test_store import make_page
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

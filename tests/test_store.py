@@ -1,17 +1,14 @@
 """The SQL store against SQLite and PostgreSQL: idempotent saves, versions, all-or-nothing writes.
 
-The `db_url` fixture and the `make_page` / `make_result` builders are imported by the export and
-pipeline tests too.
+The `db_url` fixture (SQLite and PostgreSQL) is tests/conftest.py's; the `make_page` /
+`make_result` builders are imported by the export and pipeline tests too.
 """
 from __future__ import annotations
 
-import os
-import uuid
 from decimal import Decimal
-from typing import Optional
 
 import pytest
-from sqlalchemy import create_engine, event, inspect, text, update
+from sqlalchemy import event, inspect, update
 from sqlalchemy.exc import IntegrityError
 
 from govreports import store as store_module
@@ -19,48 +16,7 @@ from govreports.items import Attachment, ReportPage
 from govreports.model import Cell, Check, Header, ParseResult, Section, Source, Warning
 from govreports.store import Base, ReportVersion, Store
 
-PG_URL = os.environ.get("GOVREPORTS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 URL = "https://www.guixi.gov.cn/art/2020/1/16/art_1_1.html"
-_pg_reachable: Optional[str] = None
-
-
-def _pg_problem() -> str:
-    """Empty if the PostgreSQL server answers, else why not (asked once per run)."""
-    global _pg_reachable
-    if _pg_reachable is None:
-        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        try:
-            with engine.connect():
-                _pg_reachable = ""
-        except Exception as exc:  # any failure to connect means: no server here
-            _pg_reachable = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        finally:
-            engine.dispose()
-    return _pg_reachable
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh empty database: a SQLite file under tmp_path, or a throwaway PostgreSQL schema."""
-    if request.param == "sqlite":
-        # A folder that does not exist yet: the store must create it.
-        yield f"sqlite:///{tmp_path}/db/x.sqlite"
-        return
-    problem = _pg_problem()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {PG_URL} unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL at {PG_URL} unreachable: {problem}")
-    schema = f"govreports_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from govreports import migrate
 from govreports.model import Check
 from govreports.store import Store
 from govreports.views import VIEWS, check_family
-from tests.test_store import db_url, make_page, make_result  # noqa: F401  (db_url is a fixture)
+from tests.test_store import make_page, make_result
 
 
 def rows(store, sql, **params):

@@ -48,9 +48,10 @@ they run without Scrapy; the spider turns them into requests and applies the hos
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Protocol
+from typing import Any, Iterable, Optional, Protocol
 
 from parsel import Selector
 
@@ -76,6 +77,15 @@ class Page:
     @cached_property
     def selector(self) -> Selector:
         return Selector(text=self.text)
+
+
+def json_object(page: PageLike) -> Optional[dict[str, Any]]:
+    """A list API's answer as a JSON object, or None for a page that is not one."""
+    try:
+        data = json.loads(page.text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _unique(urls: Iterable[str]) -> list[str]:

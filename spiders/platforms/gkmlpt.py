@@ -25,7 +25,7 @@ from typing import Any, Iterator, Optional
 from urllib.parse import parse_qs, urljoin, urlparse
 
 from govreports.links import Link, ReportLink, is_column_title, is_report_title, normalize_title
-from spiders.platforms.base import PageLike, PlatformAdapter
+from spiders.platforms.base import PageLike, PlatformAdapter, json_object
 
 _SID = re.compile(r"""\bSID\s*:\s*['"]([^'"]+)['"]""")
 _TREE = re.compile(r"""\bTREE['"]?\s*:\s*(?=\[)""")
@@ -93,11 +93,7 @@ def article_header(article: dict[str, Any]) -> tuple[tuple[str, str], ...]:
 def _api_data(page: PageLike) -> Optional[dict[str, Any]]:
     if not _API.search(urlparse(page.url).path):
         return None
-    try:
-        data = json.loads(page.text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+    return json_object(page)
 
 
 def _prefix(url: str) -> str:

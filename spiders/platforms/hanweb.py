@@ -45,7 +45,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlparse, urlunparse
 from parsel import Selector
 
 from govreports.links import Link, anchors
-from spiders.platforms.base import PageLike, PlatformAdapter, _unique
+from spiders.platforms.base import PageLike, PlatformAdapter, _unique, json_object
 
 _RECORD = re.compile(r"<record[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 _NEXTGROUP = re.compile(r"<nextgroup[^>]*>\s*<!\[CDATA\[(.*?)\]\]>", re.S | re.I)
@@ -135,11 +135,7 @@ def unit_answer(page: PageLike) -> Optional[dict[str, Any]]:
     """The JSON of a page-build unit answer, or None for any other page."""
     if UNIT_API not in urlparse(page.url).path:
         return None
-    try:
-        data = json.loads(page.text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+    return json_object(page)
 
 
 def unit_html(data: dict[str, Any]) -> str:
