@@ -72,8 +72,8 @@ ITEM_PIPELINES = {
 }
 # Worker processes that parse the reports (ParsePoolPipeline), so that parsing does not hold up
 # the crawl's own thread (downloads, link finding, the store); 0: parse in the crawl's thread;
-# "auto": one per core beyond the first, at most 4 (none on a one-core machine). Each worker
-# costs ~100 MB (bench/crawl.py --parse-processes N measures the gain).
+# "auto": one per core beyond the first, at most 4 (none on a one-core machine). A worker holds
+# ~60 MB after parsing real HTML and PDF reports (bench/crawl.py --parse-processes N: the gain).
 GOVREPORTS_PARSE_PROCESSES = "auto"
 
 # Hosts the crawl may follow (govreports.links.HostPolicy): *.gov.cn and every host under it.
