@@ -58,11 +58,19 @@ class ChecksPipeline:
         return item
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity on Linux; all of them elsewhere)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def parse_processes(value: Any) -> int:
     """The GOVREPORTS_PARSE_PROCESSES setting as a number of workers."""
     if str(value).strip().lower() == "auto":
         # The crawl's own thread keeps one core; the cores this process may use, not the machine's.
-        return max(0, min(4, len(os.sched_getaffinity(0)) - 1))
+        return max(0, min(4, usable_cores() - 1))
     try:
         return max(0, int(value))
     except (TypeError, ValueError):

@@ -6,7 +6,6 @@ fails here rather than as a silently different parse.
 """
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 
@@ -231,8 +230,14 @@ def test_parse_processes_setting_refuses_nonsense():
 
 def test_the_crawl_parses_in_worker_processes_by_default():
     from govreports import settings
-    from pipelines.parse import parse_processes
+    from pipelines.parse import parse_processes, usable_cores
     assert settings.GOVREPORTS_PARSE_PROCESSES == "auto"
     assert "pipelines.parse.ParsePoolPipeline" in settings.ITEM_PIPELINES
-    cores = len(os.sched_getaffinity(0))
-    assert parse_processes(settings.GOVREPORTS_PARSE_PROCESSES) == min(4, cores - 1)
+    assert parse_processes(settings.GOVREPORTS_PARSE_PROCESSES) == min(4, usable_cores() - 1)
+
+
+def test_auto_counts_cores_where_affinity_is_unknown(monkeypatch):
+    from pipelines.parse import parse_processes
+    monkeypatch.delattr("os.sched_getaffinity")
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    assert parse_processes("auto") == 2
