@@ -6,13 +6,11 @@ store test runs against, once per backend."""
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import create_engine, text
 
-from tests.databases import PG_URL, _pg_problem
+from tests.databases import pg_schema
 
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
@@ -37,18 +35,5 @@ def db_url(request, tmp_path):
         # A folder that does not exist yet: the store must create it.
         yield f"sqlite:///{tmp_path}/db/x.sqlite"
         return
-    problem = _pg_problem()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {PG_URL} unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL at {PG_URL} unreachable: {problem}")
-    schema = f"govreports_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema() as url:
+        yield url

@@ -31,10 +31,10 @@ from govreports.distributed import (Coordinator, DistributedAddon, WorkerIdInUse
                                     check_shared_database)
 from govreports.mockfleet import FleetPortal, build_fleet, registry_csv
 from spiders.annual_reports import AnnualReportsSpider
+from tests.databases import pg_schema
 from tests.portal_fixtures import FAST, ROOT
 
 REDIS_URL = os.environ.get("GOVREPORTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PG_URL = os.environ.get("GOVREPORTS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 COLUMNS, REPORTS = 10, 30
 SPIDER = "annual_reports"
 
@@ -68,22 +68,8 @@ def prefix(server):
 
 @pytest.fixture
 def pg_url():
-    admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect():
-            pass
-    except Exception as exc:  # any failure to connect: no server here
-        admin.dispose()
-        _unavailable(f"PostgreSQL at {PG_URL}", str(exc).splitlines()[0])
-    schema = f"govreports_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema() as url:
+        yield url
 
 
 def co(server, prefix, worker, timeout=2.0) -> Coordinator:

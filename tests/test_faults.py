@@ -402,7 +402,6 @@ def test_jobdir_crawls_use_the_journal_and_distributed_ones_keep_their_scheduler
 
 # --- the database goes away -------------------------------------------------------------------
 
-PG_ADMIN = os.environ.get("GOVREPORTS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -410,12 +409,8 @@ def pg_role():
     """A schema and a login role of its own on the test PostgreSQL server: (url, admin engine,
     role name); dropped afterwards."""
     from sqlalchemy import create_engine, text
-    from tests.databases import _pg_problem
-    problem = _pg_problem()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {PG_ADMIN} unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL at {PG_ADMIN} unreachable: {problem}")
+    from tests.databases import PG_URL as PG_ADMIN, require_pg
+    require_pg()
     name = f"govreports_fault_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
