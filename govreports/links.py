@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence, Union
-from urllib.parse import parse_qs, urljoin, urlparse, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qs, urljoin, urlparse, urlsplit, urlunsplit
 
 from parsel import Selector
 
@@ -90,7 +90,10 @@ _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
 
 def clean_url(url: str) -> str:
     """Absolute URL without its fragment (TRS lists link the same page with #anchors)."""
-    parts = urlsplit(url.strip())
+    return _unfragmented(urlsplit(url.strip()))
+
+
+def _unfragmented(parts: SplitResult) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
@@ -117,8 +120,7 @@ def anchors(page: Union[Selector, str], base_url: str) -> list[Link]:
         except ValueError:  # a malformed href (bad IPv6 literal and the like) is skipped
             continue
         if parts.scheme in ("http", "https", "file"):
-            out.append(Link(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")),
-                            title))
+            out.append(Link(_unfragmented(parts), title))
     return out
 
 
@@ -139,15 +141,16 @@ def is_attachment_url(url: str) -> bool:
     return "file=" in parsed.query and attachment_in_viewer(url) is not None
 
 
-_FILE_NAME = re.compile(r"\.(?:" + "|".join(e[1:] for e in ATTACHMENT_EXTENSIONS) + r")$", re.I)
-_DOWNLOAD_SCRIPT = re.compile(r"down(?:load|file)[^/]*\.(?:jsp|php|aspx?|do)$", re.I)
+_EXTENSIONS = "|".join(e[1:] for e in ATTACHMENT_EXTENSIONS)
+_SCRIPT_SUFFIX = r"\.(?:jsp|php|aspx?|do)"
+_FILE_NAME = re.compile(r"\.(?:" + _EXTENSIONS + r")$", re.I)
+_DOWNLOAD_SCRIPT = re.compile(r"down(?:load|file)[^/]*" + _SCRIPT_SUFFIX + "$", re.I)
 
 
 # Everything is_attachment_url / is_download_link / attachment_in_viewer accept has one of these
 # in the page's text, literally: a page without any has no attachment links to look for.
-_EXTENSION_HINT = re.compile(
-    rb"\.(?:" + b"|".join(e[1:].encode() for e in ATTACHMENT_EXTENSIONS) + rb")(?![a-z0-9])")
-_SCRIPT_HINT = re.compile(rb"[^/\"'\s<>?#]{0,200}?\.(?:jsp|php|aspx?|do)(?![a-z0-9])")
+_EXTENSION_HINT = re.compile(rb"\.(?:" + _EXTENSIONS.encode() + rb")(?![a-z0-9])")
+_SCRIPT_HINT = re.compile(rb"[^/\"'\s<>?#]{0,200}?" + _SCRIPT_SUFFIX.encode() + rb"(?![a-z0-9])")
 
 
 def may_link_attachments(page: Union[str, bytes]) -> bool:

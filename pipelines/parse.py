@@ -3,8 +3,9 @@
 They hold no parsing logic of their own, so the crawl, the CLI and the tests share one code path.
 
 ParsePoolPipeline (GOVREPORTS_PARSE_PROCESSES: "auto" uses the cores beyond the first; 0 turns it
-off) runs the same parse_page in worker processes instead, ahead of the steps, which then find the item parsed and pass it on: parsing
-is most of a report's CPU, and in the crawl's own thread it holds up the downloads and the store.
+off) runs the same parse_page in worker processes instead, ahead of the steps, which then find
+the item parsed and pass it on: parsing is most of a report's CPU, and in the crawl's own thread
+it holds up the downloads and the store.
 """
 from __future__ import annotations
 
