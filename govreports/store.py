@@ -287,19 +287,30 @@ class ColumnWalk(Base):
     finished_at: Mapped[Optional[datetime]]
 
 
-@lru_cache(maxsize=8)
 def sha256_hex(data: bytes) -> str:
-    # Cached: a save hashes the same body for the content key, the version and the raw row.
     return hashlib.sha256(data).hexdigest()
 
 
-def content_sha256(page: ReportPage) -> str:
+Shas = dict[int, str]
+
+
+def body_shas(page: ReportPage) -> Shas:
+    """The sha256 of the page's and its attachments' bodies, by id(body): a save needs each for
+    the content key, the version and the raw rows, and hashes it once."""
+    return {id(b): sha256_hex(b) for b in (page.body, *(a.body for a in page.attachments))}
+
+
+def _sha(body: bytes, shas: Optional[Shas]) -> str:
+    return shas[id(body)] if shas and id(body) in shas else sha256_hex(body)
+
+
+def content_sha256(page: ReportPage, shas: Optional[Shas] = None) -> str:
     """The version identity: the page body's sha256, extended by the attachments' if any."""
-    page_sha = sha256_hex(page.body)
+    page_sha = _sha(page.body, shas)
     if not page.attachments:
         return page_sha
     h = hashlib.sha256(page_sha.encode())
-    for url, sha in sorted((a.url, sha256_hex(a.body)) for a in page.attachments):
+    for url, sha in sorted((a.url, _sha(a.body, shas)) for a in page.attachments):
         h.update(f"\n{url} {sha}".encode())
     return h.hexdigest()
 
@@ -358,7 +369,7 @@ def _section_rows(version_id: int, result: ParseResult) -> list[dict[str, Any]]:
             for i, s in enumerate(result.sections)]
 
 
-def _raw_rows(version_id: int, page: ReportPage) -> list[dict[str, Any]]:
+def _raw_rows(version_id: int, page: ReportPage, shas: Optional[Shas] = None) -> list[dict[str, Any]]:
     rows = [dict(version_id=version_id, role="page", url=page.url, name=None, body=page.body,
                  headers=page.headers, status=page.status, fetched_at=page.fetched_at)]
     seen = {page.url}
@@ -369,7 +380,7 @@ def _raw_rows(version_id: int, page: ReportPage) -> list[dict[str, Any]]:
                              body=a.body, headers=a.headers, status=a.status, fetched_at=a.fetched_at))
     for r in rows:
         body = r["body"]
-        r.update(sha256=sha256_hex(body), size=len(body), compression="zlib",
+        r.update(sha256=_sha(body, shas), size=len(body), compression="zlib",
                  body=zlib.compress(body, 6), headers=dict(r["headers"] or {}),
                  fetched_at=_timestamp(r["fetched_at"]))
     return rows
@@ -435,7 +446,8 @@ class Store:
         """
         from govreports import groups
         fetched = _timestamp(page.fetched_at)
-        digest = content_sha256(page)
+        shas = body_shas(page)
+        digest = content_sha256(page, shas)
         # Core statements on one connection, not the ORM: this runs once per crawled report and
         # the unit of work would cost more than the database does (bench/store.py).
         with self._write_engine.begin() as conn:
@@ -470,10 +482,10 @@ class Store:
             # Inserted as what it will be, rather than updated after: fewer statements per save.
             # A group made for this version has no other member, so it is its primary.
             version_id = conn.execute(_INSERT_VERSION, dict(
-                **_version_values(report_id, page, result, fetched, digest, parser_version),
+                **_version_values(report_id, page, result, fetched, digest, parser_version, shas),
                 group_id=group.id, is_current=not late, is_primary=group.created and not late,
             )).scalar_one()
-            conn.execute(_INSERT_RAW, _raw_rows(version_id, page))
+            conn.execute(_INSERT_RAW, _raw_rows(version_id, page, shas))
             for model, rows in ((CellRow, _cell_rows), (CheckRow, _check_rows),
                                 (WarningRow, _warning_rows), (SectionRow, _section_rows)):
                 bulk_insert(conn, model, rows(version_id, result))
@@ -810,8 +822,9 @@ def _header_fields(result: ParseResult) -> dict[str, Any]:
 
 
 def _version_values(report_id: int, page: ReportPage, result: ParseResult, fetched: datetime,
-                    digest: str, parser_version: Optional[str] = None) -> dict[str, Any]:
-    return dict(report_id=report_id, sha256=sha256_hex(page.body), content_sha256=digest,
+                    digest: str, parser_version: Optional[str] = None,
+                    shas: Optional[Shas] = None) -> dict[str, Any]:
+    return dict(report_id=report_id, sha256=_sha(page.body, shas), content_sha256=digest,
                 fetched_at=fetched, status=page.status, title_hint=page.title_hint,
                 parsed_at=datetime.now(timezone.utc),
                 parser_version=parser_version or govreports.PARSER_VERSION, **_header_fields(result))
