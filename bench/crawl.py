@@ -59,6 +59,29 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds a process has used so far (Linux /proc): the server's share of a crawl."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_s() -> dict[str, float]:
+    """CPU seconds of each live thread of this process, by its Python name (Linux /proc)."""
+    import threading
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for t in threading.enumerate():
+        try:
+            with open(f"/proc/self/task/{t.native_id}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, TypeError):
+            continue
+        name = "reactor" if t is threading.main_thread() else t.name.rstrip("-0123456789")
+        out[name] = round(out.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick, 1)
+    return out
+
+
 class Probe:
     """Extension: counts responses, notes RSS and time at the checkpoints, writes it all out at
     the close (setting BENCH_PROBE_FILE)."""
@@ -70,6 +93,8 @@ class Probe:
         self.pages = 0
         self.t0 = 0.0
         self.marks: list[dict[str, Any]] = []
+        self.expected = crawler.settings.getint("BENCH_PAGES") or float("inf")
+        self.threads: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "Probe":
@@ -77,6 +102,7 @@ class Probe:
         probe = cls(crawler)
         crawler.signals.connect(probe.opened, signal=signals.spider_opened)
         crawler.signals.connect(probe.response, signal=signals.response_received)
+        crawler.signals.connect(probe.item, signal=signals.item_scraped)
         crawler.signals.connect(probe.closed, signal=signals.spider_closed)
         return probe
 
@@ -97,6 +123,12 @@ class Probe:
             self.checkpoints.pop(0)
             self.marks.append(self._mark())
 
+    def item(self, item: Any, response: Any, spider: Any) -> None:
+        if self.pages >= self.expected:
+            # Read while the store's and the pool's threads still live (they end before `closed`);
+            # the last item's reading counts.
+            self.threads = thread_cpu_s()
+
     def closed(self, spider: Any, reason: str) -> None:
         end = self._mark()
         stats = {k: v for k, v in self.crawler.stats.get_stats().items()
@@ -109,6 +141,9 @@ class Probe:
                 "workers_cpu_s": round(sum(getattr(resource.getrusage(resource.RUSAGE_CHILDREN), f)
                                            for f in ("ru_utime", "ru_stime")), 1),
                 "pages_per_s": round(self.pages / end["seconds"], 1) if end["seconds"] else None,
+                # by thread when the last page came in (reactor: Scrapy and the spider;
+                # govreports-store: the SQL pipeline's saves; others: the parse pool's feeding).
+                "threads_cpu_s": self.threads,
                 "marks": self.marks + [end], "stats": stats}
         Path(self.out).write_text(json.dumps(data, default=str, indent=1), encoding="utf-8")
 
@@ -137,7 +172,15 @@ def bare_spider_class():
     return Bare
 
 
-def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: str = "auto") -> None:
+# --stages: how much of the item pipeline the real crawl runs (what each stage costs).
+STAGES = {"all": None, "parse": ("pipelines.sql.SqlPipeline",),
+          "fetch": ("pipelines.sql.SqlPipeline", "pipelines.parse.ParsePoolPipeline",
+                    "pipelines.parse.DocumentPipeline", "pipelines.parse.HeaderPipeline",
+                    "pipelines.parse.TablesPipeline", "pipelines.parse.ChecksPipeline")}
+
+
+def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: str = "auto",
+               stages: str = "all") -> None:
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
     from scrapy.utils.project import get_project_settings
@@ -150,12 +193,17 @@ def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: 
         settings.set("GOVREPORTS_DEADLETTER", str(tmp / "deadletter.jsonl"))
         settings.set("GOVREPORTS_STATS_FILE", str(tmp / "real-stats.json"))
         settings.set("GOVREPORTS_PARSE_PROCESSES", parse_processes)
+        for off in STAGES[stages] or ():
+            settings.set("ITEM_PIPELINES", {k: v for k, v in settings.getdict("ITEM_PIPELINES").items()
+                                            if k != off})
     else:
         settings = Settings()
         settings.set("USER_AGENT", "govreports-bench-bare")
     settings.setdict(FETCH)
     settings.set("LOG_FILE", str(tmp / f"{kind}.log"))
     settings.set("BENCH_PROBE_FILE", str(out))
+    with open(tmp / "urls.txt", encoding="utf-8") as fh:
+        settings.set("BENCH_PAGES", sum(1 for _ in fh) + 1)  # and robots.txt
     settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), Probe: 900})
     process = CrawlerProcess(settings)
     if kind == "real":
@@ -180,10 +228,11 @@ def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: 
         process.start()
 
 
-def crawl(kind: str, tmp: Path, profile: bool, timeout: float, parse_processes: str = "auto") -> dict[str, Any]:
+def crawl(kind: str, tmp: Path, profile: bool, timeout: float, parse_processes: str = "auto",
+          stages: str = "all") -> dict[str, Any]:
     out = tmp / f"{kind}-probe.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--tmp", str(tmp),
-           "--parse-processes", str(parse_processes)]
+           "--parse-processes", str(parse_processes), "--stages", stages]
     if profile:
         cmd.append("--profile")
     t = time.perf_counter()
@@ -212,6 +261,9 @@ def main() -> None:
     ap.add_argument("--parse-processes", default="auto",
                     help="GOVREPORTS_PARSE_PROCESSES of the real crawl: the project's default "
                          "'auto' (the cores beyond the first), or N (0: parse in its thread)")
+    ap.add_argument("--stages", choices=tuple(STAGES), default="all",
+                    help="what the real crawl's items go through: all (parse and store, the "
+                         "benchmark), parse (no store) or fetch (no pipelines): what each costs")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds, per crawl")
     ap.add_argument("--worker", choices=("real", "bare"), help=argparse.SUPPRESS)
@@ -219,7 +271,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.worker:
         tmp = Path(args.tmp)
-        run_worker(args.worker, tmp, tmp / f"{args.worker}-probe.json", args.profile, args.parse_processes)
+        run_worker(args.worker, tmp, tmp / f"{args.worker}-probe.json", args.profile, args.parse_processes,
+                   args.stages)
         return
 
     plan = Plan(portals=args.portals, reports=args.reports)
@@ -231,14 +284,20 @@ def main() -> None:
             (tmp / "urls.txt").write_text("\n".join(urls[1:]) + "\n", encoding="utf-8")
             print(f"{plan.portals} portals x {plan.reports} reports: {len(urls)} pages at "
                   f"{portal.base}", flush=True)
+            server_cpu = process_cpu_s(portal.proc.pid)
             bare = crawl("bare", tmp, False, args.timeout)
+            bare["server_cpu_s"] = round(process_cpu_s(portal.proc.pid) - server_cpu, 1)
             print(f"bare spider: {bare['pages']} pages in {bare['seconds']} s, "
                   f"{bare['pages_per_s']} pages/s", flush=True)
-            real = crawl("real", tmp, args.profile, args.timeout, args.parse_processes)
+            server_cpu = process_cpu_s(portal.proc.pid)
+            real = crawl("real", tmp, args.profile, args.timeout, args.parse_processes, args.stages)
+            real["server_cpu_s"] = round(process_cpu_s(portal.proc.pid) - server_cpu, 1)
             print(f"real spider: {real['pages']} pages in {real['seconds']} s, "
-                  f"{real['pages_per_s']} pages/s; CPU s: crawl process {real['cpu_s']}, "
-                  f"parse workers {real['workers_cpu_s']} (bare: {bare['cpu_s']})", flush=True)
-        counts = stored_counts(tmp / "bench.sqlite")
+                  f"{real['pages_per_s']} pages/s; CPU s: crawl process {real['cpu_s']} "
+                  f"(by thread: {real['threads_cpu_s']}), parse workers {real['workers_cpu_s']} "
+                  f"(bare: {bare['cpu_s']}); the server's CPU s: {real['server_cpu_s']} "
+                  f"(bare: {bare['server_cpu_s']})", flush=True)
+        counts = stored_counts(tmp / "bench.sqlite") if args.stages == "all" else {}
         ratio = round(real["pages_per_s"] / bare["pages_per_s"], 3)
         print(f"ratio real/bare: {ratio} (target >= {TARGET_RATIO})")
         print(f"stored: {counts}; items {real['stats'].get('item_scraped_count')}, "
@@ -252,12 +311,14 @@ def main() -> None:
         at = {str(m["pages"]): m["rss_mb"] for m in real["marks"][1:-1]}
         figures = {
             "bench": "crawl", "portals": plan.portals, "reports_per_portal": plan.reports,
-            "parse_processes": args.parse_processes,
+            "parse_processes": args.parse_processes, "stages": args.stages,
             "pages_planned": len(urls), "bare_pages": bare["pages"], "real_pages": real["pages"],
             "bare_pages_per_s": bare["pages_per_s"], "real_pages_per_s": real["pages_per_s"],
             "bare_cpu_s": bare["cpu_s"], "real_cpu_s": real["cpu_s"], "workers_cpu_s": real["workers_cpu_s"],
             "ratio": ratio, "target_ratio": TARGET_RATIO,
-            "reports_stored": counts["reports"], "cells_stored": counts["cells"],
+            "reports_stored": counts.get("reports"), "cells_stored": counts.get("cells"),
+            "real_threads_cpu_s": real["threads_cpu_s"],
+            "bare_server_cpu_s": bare["server_cpu_s"], "real_server_cpu_s": real["server_cpu_s"],
             "rss_mb_at_pages": at, "peak_rss_mb": real["marks"][-1]["peak_rss_mb"],
             "bare_peak_rss_mb": bare["marks"][-1]["peak_rss_mb"],
         }

@@ -28,15 +28,19 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Double, 
                         create_engine, delete, event, false, func, insert, select, text, update)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 import govreports
 from govreports.items import Attachment, ReportPage
+from govreports.packing import ZLIB_LEVEL, Packed, bodies as _bodies, sha256_hex
 from govreports.model import (Cell, Check, Header, Number, ParseResult, Section, Source, Warning,
                               to_number)
 
 NEW, UNCHANGED, CHANGED = "new", "unchanged", "changed"
+# Failures of the database itself, not of the report being saved (Store.save_many).
+_CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 # Stable constraint names: Alembic needs them to alter or drop a constraint later.
 NAMING_CONVENTION = {
@@ -287,17 +291,23 @@ class ColumnWalk(Base):
     finished_at: Mapped[Optional[datetime]]
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 Shas = dict[int, str]
 
 
 def body_shas(page: ReportPage) -> Shas:
     """The sha256 of the page's and its attachments' bodies, by id(body): a save needs each for
     the content key, the version and the raw rows, and hashes it once."""
-    return {id(b): sha256_hex(b) for b in (page.body, *(a.body for a in page.attachments))}
+    return {id(b): sha256_hex(b) for b in _bodies(page)}
+
+
+def _unpacked(page: ReportPage) -> tuple[Shas, dict[int, bytes]]:
+    """(shas, zlib bytes) by id(body): from page.packed when it fits the page, else the shas
+    computed here and no zlib bytes (_raw_rows compresses)."""
+    bodies, packed = _bodies(page), getattr(page, "packed", None)
+    if isinstance(packed, Packed) and packed.sizes == [len(b) for b in bodies]:
+        return ({id(b): s for b, s in zip(bodies, packed.shas)},
+                {id(b): z for b, z in zip(bodies, packed.zipped)})
+    return body_shas(page), {}
 
 
 def _sha(body: bytes, shas: Optional[Shas]) -> str:
@@ -369,7 +379,8 @@ def _section_rows(version_id: int, result: ParseResult) -> list[dict[str, Any]]:
             for i, s in enumerate(result.sections)]
 
 
-def _raw_rows(version_id: int, page: ReportPage, shas: Optional[Shas] = None) -> list[dict[str, Any]]:
+def _raw_rows(version_id: int, page: ReportPage, shas: Optional[Shas] = None,
+              zipped: Optional[dict[int, bytes]] = None) -> list[dict[str, Any]]:
     rows = [dict(version_id=version_id, role="page", url=page.url, name=None, body=page.body,
                  headers=page.headers, status=page.status, fetched_at=page.fetched_at)]
     seen = {page.url}
@@ -380,8 +391,10 @@ def _raw_rows(version_id: int, page: ReportPage, shas: Optional[Shas] = None) ->
                              body=a.body, headers=a.headers, status=a.status, fetched_at=a.fetched_at))
     for r in rows:
         body = r["body"]
+        packed = zipped.get(id(body)) if zipped else None
         r.update(sha256=_sha(body, shas), size=len(body), compression="zlib",
-                 body=zlib.compress(body, 6), headers=dict(r["headers"] or {}),
+                 body=packed if packed is not None else zlib.compress(body, ZLIB_LEVEL),
+                 headers=dict(r["headers"] or {}),
                  fetched_at=_timestamp(r["fetched_at"]))
     return rows
 
@@ -444,56 +457,39 @@ class Store:
         same transaction (govreports.groups). `parser_version` names the parser that made
         `result` when it is not this code's (a replayed dead letter).
         """
-        from govreports import groups
-        fetched = _timestamp(page.fetched_at)
-        shas = body_shas(page)
-        digest = content_sha256(page, shas)
-        # Core statements on one connection, not the ORM: this runs once per crawled report and
-        # the unit of work would cost more than the database does (bench/store.py).
         with self._write_engine.begin() as conn:
-            report = conn.execute(_REPORT_BY_URL, {"url": page.url}).first()
-            late = False
-            if report is None:
-                portal_code, current = page.portal_code, None
-                report_id = conn.execute(_INSERT_REPORT, dict(
-                    url=page.url, portal_code=page.portal_code, list_url=page.list_url,
-                    first_seen=fetched, last_seen=fetched)).scalar_one()
-                outcome = NEW
-            else:
-                report_id, current = report.id, report.current_version_id
-                late = fetched < report.last_seen
-                portal_code = page.portal_code or report.portal_code
-                conn.execute(_UPDATE_REPORT, dict(
-                    rid=report_id, first_seen=min(report.first_seen, fetched),
-                    last_seen=max(report.last_seen, fetched), portal_code=portal_code,
-                    list_url=page.list_url or report.list_url))
-                outcome = CHANGED
-                known = conn.execute(_VERSION_BY_CONTENT, {"report_id": report_id, "digest": digest}).first()
-                if known is not None:
-                    if known.is_current or late:
-                        return UNCHANGED
-                    _make_current(conn, report_id, known.id)
-                    groups.refresh(conn, groups.group_ids_of(conn, [current]) | {known.group_id})
-                    return CHANGED
-            group = groups.group_for(conn, url=page.url, portal_code=portal_code, title=result.title,
-                                     issuer=result.header.issuer, year=result.report_year)
-            if current is not None and not late:
-                _unmark_current(conn, report_id)
-            # Inserted as what it will be, rather than updated after: fewer statements per save.
-            # A group made for this version has no other member, so it is its primary.
-            version_id = conn.execute(_INSERT_VERSION, dict(
-                **_version_values(report_id, page, result, fetched, digest, parser_version, shas),
-                group_id=group.id, is_current=not late, is_primary=group.created and not late,
-            )).scalar_one()
-            conn.execute(_INSERT_RAW, _raw_rows(version_id, page, shas))
-            for model, rows in ((CellRow, _cell_rows), (CheckRow, _check_rows),
-                                (WarningRow, _warning_rows), (SectionRow, _section_rows)):
-                bulk_insert(conn, model, rows(version_id, result))
-            if late:
-                return CHANGED
-            conn.execute(_UPDATE_REPORT, dict(rid=report_id, current_version_id=version_id))
-            groups.refresh(conn, groups.group_ids_of(conn, [current]) | {group.id}, known=[group])
-            return outcome
+            return _save(conn, page, result, parser_version)
+
+    def save_many(self, pages: Iterable[tuple[ReportPage, ParseResult]], *,
+                  parser_version: Optional[str] = None) -> list[Union[str, Exception]]:
+        """`save` of each (page, result) in turn, in one transaction: for each, what `save` returns
+        or the exception it raised.
+
+        One commit for several reports is what lets a crawl's store keep up (on SQLite a commit
+        costs more than a report's rows). Each report is still all or nothing: it is saved inside
+        a savepoint, and a report that fails is rolled back alone while the others are stored.
+        A failure of the database rather than of a report (OperationalError, InterfaceError, a
+        failed commit) raises, and then none of them is stored.
+        """
+        pages = list(pages)
+        if len(pages) == 1:  # the transaction is the report's: no savepoint to pay for
+            try:
+                return [self.save(*pages[0], parser_version=parser_version)]
+            except _CONNECTION_ERRORS:
+                raise
+            except Exception as exc:
+                return [exc]
+        out: list[Union[str, Exception]] = []
+        with self._write_engine.begin() as conn:
+            for page, result in pages:
+                try:
+                    with conn.begin_nested():
+                        out.append(_save(conn, page, result, parser_version))
+                except _CONNECTION_ERRORS:
+                    raise
+                except Exception as exc:
+                    out.append(exc)
+        return out
 
     def log_fetch(self, url: str, outcome: str, reason: str, *, portal_code: Optional[str] = None,
                   role: Optional[str] = None, status: Optional[int] = None,
@@ -856,6 +852,59 @@ _INSERT_REPORT = insert(_R).returning(_R.c.id)
 _INSERT_VERSION = insert(_V).returning(_V.c.id)
 _UPDATE_REPORT = update(_R).where(_R.c.id == bindparam("rid"))
 _INSERT_RAW = insert(RawPage.__table__)
+
+
+def _save(conn: Any, page: ReportPage, result: ParseResult, parser_version: Optional[str]) -> str:
+    """Store.save's work, on a connection in a write transaction."""
+    from govreports import groups
+    fetched = _timestamp(page.fetched_at)
+    shas, zipped = _unpacked(page)
+    digest = content_sha256(page, shas)
+    # Core statements on one connection, not the ORM: this runs once per crawled report and
+    # the unit of work would cost more than the database does (bench/store.py).
+    report = conn.execute(_REPORT_BY_URL, {"url": page.url}).first()
+    late = False
+    if report is None:
+        portal_code, current = page.portal_code, None
+        report_id = conn.execute(_INSERT_REPORT, dict(
+            url=page.url, portal_code=page.portal_code, list_url=page.list_url,
+            first_seen=fetched, last_seen=fetched)).scalar_one()
+        outcome = NEW
+    else:
+        report_id, current = report.id, report.current_version_id
+        late = fetched < report.last_seen
+        portal_code = page.portal_code or report.portal_code
+        conn.execute(_UPDATE_REPORT, dict(
+            rid=report_id, first_seen=min(report.first_seen, fetched),
+            last_seen=max(report.last_seen, fetched), portal_code=portal_code,
+            list_url=page.list_url or report.list_url))
+        outcome = CHANGED
+        known = conn.execute(_VERSION_BY_CONTENT, {"report_id": report_id, "digest": digest}).first()
+        if known is not None:
+            if known.is_current or late:
+                return UNCHANGED
+            _make_current(conn, report_id, known.id)
+            groups.refresh(conn, groups.group_ids_of(conn, [current]) | {known.group_id})
+            return CHANGED
+    group = groups.group_for(conn, url=page.url, portal_code=portal_code, title=result.title,
+                             issuer=result.header.issuer, year=result.report_year)
+    if current is not None and not late:
+        _unmark_current(conn, report_id)
+    # Inserted as what it will be, rather than updated after: fewer statements per save.
+    # A group made for this version has no other member, so it is its primary.
+    version_id = conn.execute(_INSERT_VERSION, dict(
+        **_version_values(report_id, page, result, fetched, digest, parser_version, shas),
+        group_id=group.id, is_current=not late, is_primary=group.created and not late,
+    )).scalar_one()
+    conn.execute(_INSERT_RAW, _raw_rows(version_id, page, shas, zipped))
+    for model, rows in ((CellRow, _cell_rows), (CheckRow, _check_rows),
+                        (WarningRow, _warning_rows), (SectionRow, _section_rows)):
+        bulk_insert(conn, model, rows(version_id, result))
+    if late:
+        return CHANGED
+    conn.execute(_UPDATE_REPORT, dict(rid=report_id, current_version_id=version_id))
+    groups.refresh(conn, groups.group_ids_of(conn, [current]) | {group.id}, known=[group])
+    return outcome
 
 
 def _unmark_current(conn: Any, report_id: int, keep: Optional[int] = None) -> None:

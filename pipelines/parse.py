@@ -20,7 +20,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, reactor
 
-from govreports import parse
+from govreports import packing, parse
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def parse_processes(value: Any) -> int:
 
 
 def _parse_in_worker(page):
-    return parse.parse_page(page)
+    # The store's hashing and compressing too: CPU the crawl's own process is short of.
+    return parse.parse_page(page), packing.pack(page)
 
 
 class ParsePoolPipeline:
@@ -130,7 +131,7 @@ class ParsePoolPipeline:
 
     def _settle(self, d: defer.Deferred, item, future) -> None:
         try:
-            item.result = future.result()
+            item.result, item.packed = future.result()
         except BrokenProcessPool as exc:
             log.warning("parse worker died (%s); %s parsed in the crawl's process", exc, item.url)
             self._replace_pool()

@@ -10,10 +10,13 @@ counted in govreports/deadlettered (and govreports/deadlettered/<error type>); r
 for GOVREPORTS_DATABASE_RETRY_SECONDS (items go straight to the file meanwhile), so a dead server
 costs one connect timeout per interval, not one per item.
 
-Saves run one at a time in a thread of the pipeline's own, off the crawl's thread: compressing
-the raw page, hashing it and waiting on the database (a lock, a network round trip, a sync) then
-hold up neither the downloads nor the link finding. Outside a crawl, `save_item` does the same
-in the caller's thread.
+Saves run in a thread of the pipeline's own, off the crawl's thread: compressing the raw page,
+hashing it and waiting on the database (a lock, a network round trip, a sync) then hold up
+neither the downloads nor the link finding. One batch at a time: the items that came while the
+last batch was being saved go together, in one transaction with a savepoint each
+(Store.save_many), so a busy crawl pays one commit for several reports and a quiet one waits for
+nothing. An item's process_item returns only once its batch is committed. Outside a crawl,
+`save_item` saves one item in the caller's thread.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from typing import Any, Optional
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import InterfaceError, OperationalError
-from twisted.internet import reactor, threads
+from twisted.internet import defer, reactor, threads
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from govreports import deadletter
@@ -36,6 +40,9 @@ DEADLETTERED = "govreports/deadlettered"
 DEFAULT_RETRY_SECONDS = 30.0
 # Errors that say the database (not this item) is the problem.
 _UNAVAILABLE = (OperationalError, InterfaceError, OSError)
+# Items saved in one transaction at most: a failed commit sends them all to the dead-letter file.
+MAX_BATCH = 32
+Saved = tuple[Optional[str], Optional[BaseException]]
 
 
 class SqlPipeline:
@@ -51,6 +58,9 @@ class SqlPipeline:
         self._down_error: Optional[BaseException] = None
         # One thread: saves stay in order and never race for SQLite's write lock.
         self._thread: Optional[ThreadPool] = None
+        # Items waiting for the batch being saved to finish, and whether one is.
+        self._waiting: list[tuple[Any, defer.Deferred]] = []
+        self._saving = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "SqlPipeline":
@@ -86,15 +96,33 @@ class SqlPipeline:
         if self._thread is None:
             return self.save_item(item)
         self._check(item)
-        saved = threads.deferToThreadPool(reactor, self._thread, self._save, item)
+        saved: defer.Deferred = defer.Deferred()
+        self._waiting.append((item, saved))
+        if not self._saving:
+            self._next_batch()
         self._count(item, *await maybe_deferred_to_future(saved))
         return item
 
     def save_item(self, item: Any) -> Any:
         """Store one item in this thread (what process_item does in the store's thread)."""
         self._check(item)
-        self._count(item, *self._save(item))
+        self._count(item, *self._save([item])[0])
         return item
+
+    def _next_batch(self) -> None:
+        batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+        self._saving = True
+        saving = threads.deferToThreadPool(reactor, self._thread, self._save, [i for i, _ in batch])
+
+        def done(outcomes: Any) -> None:
+            self._saving = False
+            if self._waiting:
+                self._next_batch()
+            for n, (_, d) in enumerate(batch):
+                # _save catches what a save raises; a failure here is a bug, which fails its items.
+                d.errback(outcomes) if isinstance(outcomes, Failure) else d.callback(outcomes[n])
+
+        saving.addBoth(done)
 
     @staticmethod
     def _check(item: Any) -> None:
@@ -102,19 +130,26 @@ class SqlPipeline:
             # Storing the bytes without a parse would mark this content "unchanged" for good.
             raise DropItem(f"{item.url}: no parse result to store")
 
-    def _save(self, item: Any) -> tuple[Optional[str], Optional[BaseException]]:
-        """(outcome, None) once stored; (None, why) once in the dead-letter file instead."""
+    def _save(self, items: list[Any]) -> list[Saved]:
+        """For each item, (outcome, None) once stored; (None, why) once in the dead-letter file."""
         store = self._open()
         if store is None:
-            self._dead_letter(item, self._down_error)
-            return None, self._down_error
-        try:
-            return store.save(item, item.result), None
-        except Exception as exc:  # any failure to store: keep the item, go on crawling
-            if isinstance(exc, _UNAVAILABLE):
-                self._mark_down(exc)
-            self._dead_letter(item, exc)
-            return None, exc
+            outcomes: list[Any] = [self._down_error] * len(items)
+        else:
+            try:
+                outcomes = store.save_many([(item, item.result) for item in items])
+            except Exception as exc:  # the database failed, not an item: keep them, go on crawling
+                if isinstance(exc, _UNAVAILABLE):
+                    self._mark_down(exc)
+                outcomes = [exc] * len(items)
+        saved: list[Saved] = []
+        for item, outcome in zip(items, outcomes):
+            if isinstance(outcome, str):
+                saved.append((outcome, None))
+            else:  # this item failed alone, or the database with all of them
+                self._dead_letter(item, outcome)
+                saved.append((None, outcome))
+        return saved
 
     def _count(self, item: Any, outcome: Optional[str], error: Optional[BaseException]) -> None:
         # In the crawl's thread: the stats are not shared with the store's thread.

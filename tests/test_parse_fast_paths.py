@@ -241,3 +241,27 @@ def test_auto_counts_cores_where_affinity_is_unknown(monkeypatch):
     monkeypatch.delattr("os.sched_getaffinity")
     monkeypatch.setattr("os.cpu_count", lambda: 3)
     assert parse_processes("auto") == 2
+
+
+def test_a_parse_worker_packs_the_bodies_for_the_store(tmp_path):
+    """The worker's hashing and compressing reaches the item, and the store writes from it."""
+    from twisted.internet import defer
+
+    from govreports.packing import pack, sha256_hex
+    from govreports.store import Store
+    from pipelines import parse as parse_pipelines
+    from tests.fixture_pages import load_page
+
+    item = load_page("guixi-2019-annual-report.txt")
+
+    class Done:
+        def result(self):
+            return parse_pipelines._parse_in_worker(load_page("guixi-2019-annual-report.txt"))
+
+    pipeline = parse_pipelines.ParsePoolPipeline(1)
+    d = defer.Deferred()
+    pipeline._settle(d, item, Done())
+    assert item.packed == pack(item) and item.packed.shas == [sha256_hex(item.body)]
+    with Store(f"sqlite:///{tmp_path}/p.sqlite") as store:
+        assert store.save(item, item.result) == "new"
+        assert store.raw_body(item.url) == item.body

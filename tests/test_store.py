@@ -8,13 +8,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, inspect, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from govreports import store as store_module
 from govreports.items import Attachment, ReportPage
 from govreports.model import Cell, Check, Header, ParseResult, Section, Source, Warning
-from govreports.store import Base, ReportVersion, Store
+from govreports.store import Base, RawPage, ReportVersion, Store
 
 URL = "https://www.guixi.gov.cn/art/2020/1/16/art_1_1.html"
 
@@ -207,3 +207,57 @@ def test_sqlite_file_gets_its_folder_foreign_keys_and_wal(tmp_path):
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert set(inspect(s.engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
+
+
+def test_save_many_rolls_back_a_failing_report_alone(store):
+    bad = make_result()
+    bad.cells.append(Cell("requests", "new", "natural_person", 1, "1"))
+    outcomes = store.save_many([(make_page(b"v1"), make_result()),
+                                (make_page(b"x", url="https://x.gov.cn/bad"), bad),
+                                (make_page(b"v1"), make_result()),
+                                (make_page(b"v2"), make_result(new_natural=70))])
+    assert outcomes[0] == "new" and isinstance(outcomes[1], IntegrityError)
+    assert outcomes[2:] == ["unchanged", "changed"]
+    assert store.version("https://x.gov.cn/bad") is None
+    assert store.result_for(URL).value("requests", "new", "natural_person") == 70
+    assert store.counts()["report_versions"] == 2
+
+
+def test_save_many_stores_nothing_when_the_database_fails(store, monkeypatch):
+    real_save = store_module._save
+    calls = []
+
+    def failing_second(conn, *a, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        return real_save(conn, *a, **kw)
+
+    monkeypatch.setattr(store_module, "_save", failing_second)
+    with pytest.raises(OperationalError):
+        store.save_many([(make_page(b"a", url="https://a/1"), make_result()),
+                         (make_page(b"b", url="https://b/2"), make_result()),
+                         (make_page(b"c", url="https://c/3"), make_result())])
+    assert len(calls) == 2  # the third was not tried
+    assert set(store.counts().values()) == {0}  # the first went with the transaction
+
+
+def test_a_packed_page_is_stored_from_its_packed_bytes(store):
+    """What a parse worker packed is what is written; a pack that no longer fits the page (a
+    body changed after packing) is not used."""
+    from govreports.packing import pack
+    page = make_page(b"<html>packed</html>", attachments=[Attachment("https://x.gov.cn/a.pdf", b"%PDF-1")])
+    page.packed = pack(page)
+    page.packed.shas[1] = "f" * 64  # marks that the pack, not a new hash, was used
+    store.save(page, make_result())
+    assert store.raw_body(URL) == b"<html>packed</html>"
+    assert store.raw_body(URL, role="attachment", file_url="https://x.gov.cn/a.pdf") == b"%PDF-1"
+    with store.session() as s:
+        shas = sorted(s.scalars(select(RawPage.sha256)))
+    assert shas == sorted([store_module.sha256_hex(b"<html>packed</html>"), "f" * 64])
+
+    stale = make_page(b"<html>v2</html>", url="https://x.gov.cn/2")
+    stale.packed = pack(make_page(b"<html>other</html>"))
+    store.save(stale, make_result())
+    assert store.raw_body("https://x.gov.cn/2") == b"<html>v2</html>"
+    assert store.version("https://x.gov.cn/2").sha256 == store_module.sha256_hex(b"<html>v2</html>")
