@@ -11,11 +11,14 @@ once per report as the store does (a report is the unit that must be all or noth
 - `plain`: only the cells (`ratio_cells_only`): what a store keeping nothing but the table
   cells, no history, raw page or checks, could reach;
 - `plain_one_tx`: only the cells, one commit for the whole run: the ceiling.
+Then the same with `--batch` reports a transaction, as a busy crawl saves them (the SQL pipeline
+gives the items that wait to Store.save_many, a savepoint each): `save_many` against
+`plain_all` committing as often (`ratio_batched`).
 Each method runs in `--rounds` interleaved rounds on fresh databases and its best round counts
 (the machine is shared and noisy; compare the ratios, not the absolute rates). Prints a table,
 then one line of JSON.
 
-    python bench/store.py [--reports 200] [--rounds 3] [--pg URL]
+    python bench/store.py [--reports 200] [--rounds 3] [--batch 8] [--pg URL]
 """
 from __future__ import annotations
 
@@ -76,11 +79,15 @@ def make_report(i: int) -> tuple[ReportPage, ParseResult]:
     return page, result
 
 
-def bench_store(url: str, reports: list[tuple[ReportPage, ParseResult]]) -> float:
+def bench_store(url: str, reports: list[tuple[ReportPage, ParseResult]], batch: int = 1) -> float:
     with Store(url) as store:
         t = time.perf_counter()
-        for page, result in reports:
-            assert store.save(page, result) == "new"
+        if batch == 1:
+            for page, result in reports:
+                assert store.save(page, result) == "new"
+        else:
+            for k in range(0, len(reports), batch):
+                assert set(store.save_many(reports[k:k + batch])) == {"new"}
         return time.perf_counter() - t
 
 
@@ -117,14 +124,15 @@ def all_rows(reports: list[tuple[ReportPage, ParseResult]], first_id: int) -> li
     return out
 
 
-def bench_plain_all(conn: Any, batches: list, placeholder: str) -> float:
+def bench_plain_all(conn: Any, batches: list, placeholder: str, every: int = 1) -> float:
     cur = conn.cursor()
     t = time.perf_counter()
-    for report in batches:
+    for n, report in enumerate(batches, 1):
         for table, cols, rows in report:
             cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([placeholder] * len(cols))})",
                             rows)
-        conn.commit()
+        if n % every == 0 or n == len(batches):
+            conn.commit()
     return time.perf_counter() - t
 
 
@@ -158,11 +166,12 @@ def _best(out: dict[str, float], name: str, rate: float) -> None:
     out[name] = max(out.get(name, 0.0), rate)
 
 
-def run_sqlite(reports: list, tmp: Path, rounds: int) -> dict[str, float]:
+def run_sqlite(reports: list, tmp: Path, rounds: int, batch: int) -> dict[str, float]:
     n_cells = sum(len(r.cells) for _, r in reports)
     out: dict[str, float] = {}
     for k in range(rounds):
         _best(out, "store", n_cells / bench_store(f"sqlite:///{tmp}/store{k}.sqlite", reports))
+        _best(out, "store_batched", n_cells / bench_store(f"sqlite:///{tmp}/batched{k}.sqlite", reports, batch))
         for name, per_report in (("plain", True), ("plain_one_tx", False)):
             path = tmp / f"{name}{k}.sqlite"
             with Store(f"sqlite:///{path}"):
@@ -175,22 +184,23 @@ def run_sqlite(reports: list, tmp: Path, rounds: int) -> dict[str, float]:
             _parents(conn, len(reports), "?")
             _best(out, name, n_cells / bench_plain(conn, plain_rows(reports, 1), "?", per_report))
             conn.close()
-        path = tmp / f"all{k}.sqlite"
-        with Store(f"sqlite:///{path}"):
-            pass
-        conn = sqlite3.connect(path)
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        _best(out, "plain_all", n_cells / bench_plain_all(conn, all_rows(reports, 1), "?"))
-        conn.close()
+        for name, every in (("plain_all", 1), ("plain_all_batched", batch)):
+            path = tmp / f"{name}{k}.sqlite"
+            with Store(f"sqlite:///{path}"):
+                pass
+            conn = sqlite3.connect(path)
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            _best(out, name, n_cells / bench_plain_all(conn, all_rows(reports, 1), "?", every))
+            conn.close()
     return out
 
 
-def run_postgres(reports: list, pg_url: str, rounds: int) -> Optional[dict[str, float]]:
+def run_postgres(reports: list, pg_url: str, rounds: int, batch: int) -> Optional[dict[str, float]]:
     import psycopg
     admin = create_engine(pg_url, connect_args={"connect_timeout": 3})
-    schemas = [f"bench_{uuid.uuid4().hex[:10]}" for _ in range(4 * rounds)]
+    schemas = [f"bench_{uuid.uuid4().hex[:10]}" for _ in range(6 * rounds)]
     try:
         with admin.begin() as conn:
             for s in schemas:
@@ -203,18 +213,21 @@ def run_postgres(reports: list, pg_url: str, rounds: int) -> Optional[dict[str, 
         out: dict[str, float] = {}
         dsn = admin.url.set(drivername="postgresql").render_as_string(hide_password=False)
         for k in range(rounds):
-            store_schema, all_schema, *plain_schemas = schemas[4 * k:4 * k + 4]
+            store_schema, batched_schema, all_schema, all_batched_schema, *plain_schemas = schemas[6 * k:6 * k + 6]
             _best(out, "store", n_cells / bench_store(f"{pg_url}?options=-csearch_path%3D{store_schema}", reports))
+            _best(out, "store_batched", n_cells / bench_store(
+                f"{pg_url}?options=-csearch_path%3D{batched_schema}", reports, batch))
             for schema, (name, per_report) in zip(plain_schemas, (("plain", True), ("plain_one_tx", False))):
                 with Store(f"{pg_url}?options=-csearch_path%3D{schema}"):
                     pass
                 with psycopg.connect(dsn, options=f"-csearch_path={schema}") as conn:
                     _parents(conn, len(reports), "%s")
                     _best(out, name, n_cells / bench_plain(conn, plain_rows(reports, 1), "%s", per_report))
-            with Store(f"{pg_url}?options=-csearch_path%3D{all_schema}"):
-                pass
-            with psycopg.connect(dsn, options=f"-csearch_path={all_schema}") as conn:
-                _best(out, "plain_all", n_cells / bench_plain_all(conn, all_rows(reports, 1), "%s"))
+            for schema, name, every in ((all_schema, "plain_all", 1), (all_batched_schema, "plain_all_batched", batch)):
+                with Store(f"{pg_url}?options=-csearch_path%3D{schema}"):
+                    pass
+                with psycopg.connect(dsn, options=f"-csearch_path={schema}") as conn:
+                    _best(out, name, n_cells / bench_plain_all(conn, all_rows(reports, 1), "%s", every))
         return out
     finally:
         with admin.begin() as conn:
@@ -228,27 +241,32 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pg", default=PG_URL, help="PostgreSQL URL (a throwaway schema is used)")
+    ap.add_argument("--batch", type=int, default=8,
+                    help="reports per transaction of the batched runs (Store.save_many, as a crawl saves)")
     args = ap.parse_args()
     reports = [make_report(i) for i in range(args.reports)]
     cells_per_report = len(reports[0][1].cells)
     figures: dict[str, Any] = {"reports": args.reports, "cells_per_report": cells_per_report,
-                               "rounds": args.rounds}
+                               "rounds": args.rounds, "batch": args.batch}
     with tempfile.TemporaryDirectory() as tmp:
-        figures["sqlite"] = run_sqlite(reports, Path(tmp), args.rounds)
-    pg = run_postgres(reports, args.pg, args.rounds)
+        figures["sqlite"] = run_sqlite(reports, Path(tmp), args.rounds, args.batch)
+    pg = run_postgres(reports, args.pg, args.rounds, args.batch)
     if pg:
         figures["postgresql"] = pg
     print(f"{args.reports} reports x {cells_per_report} cells")
     print(f"{'backend':12} {'Store.save':>11} {'plain_all':>10} {'plain':>9} {'plain_1tx':>10} "
-          f"{'ratio':>6} {'cells_only':>10}  (cells/s; ratio = Store.save / plain_all, target >= 0.5)")
+          f"{'ratio':>6} {'cells_only':>10} {'save_many':>10} {'plain_all':>10} {'ratio':>6}"
+          f"  (cells/s; ratio = Store.save / plain_all, target >= 0.5; then {args.batch} reports a commit)")
     for backend in ("sqlite", "postgresql"):
         f = figures.get(backend)
         if not f:
             continue
         f["ratio"] = f["store"] / f["plain_all"]
         f["ratio_cells_only"] = f["store"] / f["plain"]
+        f["ratio_batched"] = f["store_batched"] / f["plain_all_batched"]
         print(f"{backend:12} {f['store']:11.0f} {f['plain_all']:10.0f} {f['plain']:9.0f} "
-              f"{f['plain_one_tx']:10.0f} {f['ratio']:6.2f} {f['ratio_cells_only']:10.2f}")
+              f"{f['plain_one_tx']:10.0f} {f['ratio']:6.2f} {f['ratio_cells_only']:10.2f} "
+              f"{f['store_batched']:10.0f} {f['plain_all_batched']:10.0f} {f['ratio_batched']:6.2f}")
     print(json.dumps({k: ({kk: round(vv, 2) for kk, vv in v.items()} if isinstance(v, dict) else v)
                       for k, v in figures.items()}))
 

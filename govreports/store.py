@@ -95,6 +95,10 @@ class Report(Base):
     # Also marked by report_versions.is_current; the FK closes a cycle, hence use_alter.
     current_version_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("report_versions.id", use_alter=True, ondelete="SET NULL"))
+    # The page's validators as last fetched (HTTP ETag / Last-Modified), even when the content was
+    # unchanged: what a conditional re-fetch sends back (Store.validators).
+    etag: Mapped[Optional[str]]
+    last_modified: Mapped[Optional[str]]
 
 
 class ReportGroup(Base):
@@ -602,19 +606,23 @@ class Store:
         return found
 
     def validators(self, urls: Iterable[str]) -> dict[str, dict[str, str]]:
-        """Those of `urls` stored as reports whose current version's page was served with an
-        etag or last-modified header (raw_pages.headers), with those headers: what a
-        conditional re-fetch sends back (govreports.incremental)."""
+        """Those of `urls` stored as reports whose page was last served with an etag or
+        last-modified header, with those headers: what a conditional re-fetch sends back
+        (govreports.incremental). A report saved before the reports table kept them (revision
+        0005) has them from its current version's raw page."""
         wanted = list(dict.fromkeys(urls))
         found: dict[str, dict[str, str]] = {}
-        stmt = (select(Report.url, RawPage.headers)
-                .join(RawPage, RawPage.version_id == Report.current_version_id)
-                .where(RawPage.role == "page"))
+        stmt = (select(Report.url, Report.etag, Report.last_modified, RawPage.headers)
+                .outerjoin(RawPage, (RawPage.version_id == Report.current_version_id)
+                           & (RawPage.role == "page")))
         with self._session() as s:
             for i in range(0, len(wanted), 500):
-                for url, headers in s.execute(stmt.where(Report.url.in_(wanted[i:i + 500]))):
-                    kept = {k: str(v) for k, v in (headers or {}).items()
-                            if k in ("etag", "last-modified") and v}
+                for url, etag, modified, headers in s.execute(stmt.where(Report.url.in_(wanted[i:i + 500]))):
+                    if etag or modified:
+                        kept = {"etag": etag, "last-modified": modified}
+                    else:  # none kept yet, or none sent: an old validator costs a 200 at worst
+                        kept = {k: v for k, v in (headers or {}).items() if k in ("etag", "last-modified")}
+                    kept = {k: str(v) for k, v in kept.items() if v}
                     if kept:
                         found[url] = kept
         return found
@@ -868,7 +876,7 @@ def _save(conn: Any, page: ReportPage, result: ParseResult, parser_version: Opti
         portal_code, current = page.portal_code, None
         report_id = conn.execute(_INSERT_REPORT, dict(
             url=page.url, portal_code=page.portal_code, list_url=page.list_url,
-            first_seen=fetched, last_seen=fetched)).scalar_one()
+            first_seen=fetched, last_seen=fetched, **_validators(page))).scalar_one()
         outcome = NEW
     else:
         report_id, current = report.id, report.current_version_id
@@ -877,7 +885,10 @@ def _save(conn: Any, page: ReportPage, result: ParseResult, parser_version: Opti
         conn.execute(_UPDATE_REPORT, dict(
             rid=report_id, first_seen=min(report.first_seen, fetched),
             last_seen=max(report.last_seen, fetched), portal_code=portal_code,
-            list_url=page.list_url or report.list_url))
+            list_url=page.list_url or report.list_url,
+            # A late page (a dead letter replayed) has older validators than those stored.
+            **(_validators(page) if not late else dict(etag=report.etag,
+                                                       last_modified=report.last_modified))))
         outcome = CHANGED
         known = conn.execute(_VERSION_BY_CONTENT, {"report_id": report_id, "digest": digest}).first()
         if known is not None:
@@ -905,6 +916,11 @@ def _save(conn: Any, page: ReportPage, result: ParseResult, parser_version: Opti
     conn.execute(_UPDATE_REPORT, dict(rid=report_id, current_version_id=version_id))
     groups.refresh(conn, groups.group_ids_of(conn, [current]) | {group.id}, known=[group])
     return outcome
+
+
+def _validators(page: ReportPage) -> dict[str, Optional[str]]:
+    headers = {k.lower(): v for k, v in (page.headers or {}).items()}
+    return dict(etag=headers.get("etag") or None, last_modified=headers.get("last-modified") or None)
 
 
 def _unmark_current(conn: Any, report_id: int, keep: Optional[int] = None) -> None:

@@ -37,6 +37,8 @@ from govreports.store import CHANGED, NEW, UNCHANGED, Store
 
 log = logging.getLogger(__name__)
 DEADLETTERED = "govreports/deadlettered"
+# Transactions the items were saved in (items stored / this = the mean batch).
+BATCHES = "govreports/store_batches"
 DEFAULT_RETRY_SECONDS = 30.0
 # Errors that say the database (not this item) is the problem.
 _UNAVAILABLE = (OperationalError, InterfaceError, OSError)
@@ -112,6 +114,7 @@ class SqlPipeline:
     def _next_batch(self) -> None:
         batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
         self._saving = True
+        self.stats.inc_value(BATCHES)
         saving = threads.deferToThreadPool(reactor, self._thread, self._save, [i for i, _ in batch])
 
         def done(outcomes: Any) -> None:

@@ -67,6 +67,30 @@ def test_store_gives_the_current_versions_validators_and_touch_only_moves_forwar
         assert seen[c][1] == datetime(2024, 3, 1, tzinfo=timezone.utc)
 
 
+def test_validators_follow_the_latest_fetch_even_of_unchanged_content(db_url):
+    """A server that changes its ETag without changing the page (a CMS republishing its static
+    files) is asked with the newest one; a late replay does not bring back older ones; a report
+    stored before revision 0005 keeps its raw page's."""
+    from sqlalchemy import update
+    from govreports.store import Report
+    a, b = "http://www.x.gov.cn/nb/a.html", "http://www.x.gov.cn/nb/b.html"
+    with Store(db_url) as store:
+        _save(store, a, PAGE_2019, {"etag": '"v1"', "last-modified": LM_2021})
+        assert _save(store, a, PAGE_2019, {"etag": '"v1b"', "last-modified": LM_2022},
+                     fetched_at="2024-03-05T00:00:00+00:00") == "unchanged"
+        assert store.validators([a]) == {a: {"etag": '"v1b"', "last-modified": LM_2022}}
+        assert _save(store, a, PAGE_2019, {"etag": '"old"'}, fetched_at="2024-03-03T00:00:00+00:00") == "unchanged"
+        assert store.validators([a]) == {a: {"etag": '"v1b"', "last-modified": LM_2022}}
+        # The server stopped sending an ETag: only what it sent is sent back.
+        _save(store, a, PAGE_2019, {"last-modified": LM_2022}, fetched_at="2024-03-06T00:00:00+00:00")
+        assert store.validators([a]) == {a: {"last-modified": LM_2022}}
+
+        _save(store, b, PAGE_2021, {"etag": '"raw"'})
+        with store.engine.begin() as conn:  # as an older database holds it
+            conn.execute(update(Report).where(Report.url == b).values(etag=None, last_modified=None))
+        assert store.validators([b]) == {b: {"etag": '"raw"'}}
+
+
 def _reports(store: Store) -> list[Any]:
     from sqlalchemy import select
     from govreports.store import Report
