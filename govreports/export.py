@@ -6,7 +6,8 @@ Files, current versions only:
 - checks.csv    every 勾稽关系 check with both sides;
 - warnings.csv  what the parser could not map cleanly, with the raw text;
 - wide.csv      one row per report, a column per `table.row.col` (govreports.dictionary);
-- columns.csv   the data dictionary of wide.csv: labels of the forms, eras, units.
+- columns.csv   the data dictionary of wide.csv: labels of the forms, eras, units;
+- warning_codes.csv  what each code of warnings.csv means (govreports.warning_codes).
 
 CSV is UTF-8 with a BOM so Excel opens the Chinese text correctly; numbers are the exact
 published values (no float noise), null is an empty field. Text that Excel would run as a
@@ -28,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from govreports import dictionary
+from govreports import dictionary, warning_codes
 from govreports.progress import Progress
 from govreports.store import Store, exact_text
 
@@ -192,8 +193,8 @@ def export_csv(db: Union[str, Store], out_dir: Union[str, Path], province: Optio
 def export(db: Union[str, Store], out_dir: Union[str, Path], province: Optional[str] = None,
            year: Optional[int] = None, template: Optional[str] = None,
            fmt: str = "csv", primary_only: bool = False, progress: bool = False) -> dict[str, Path]:
-    """Write reports, cells, checks, warnings, wide and columns of the current versions into
-    out_dir, as .csv or .parquet files.
+    """Write reports, cells, checks, warnings, wide and columns of the current versions, and the
+    list of warning codes, into out_dir, as .csv or .parquet files.
 
     `db` is a SQLAlchemy URL or an open Store. `primary_only`: one report per issuer and year
     (the primary of each group). `progress`: a progress line with an ETA on stderr while the
@@ -284,6 +285,8 @@ def export(db: Union[str, Store], out_dir: Union[str, Path], province: Optional[
         paths["wide"] = write("wide", WIDE_ID_COLUMNS + names, wide, NUMERIC_COLUMNS | set(names), types)
         paths["columns"] = write("columns", list(dictionary.DICTIONARY_COLUMNS),
                                  dictionary.dictionary_rows(columns), numeric=())
+        paths["warning_codes"] = write("warning_codes", ["code", "effect", "meaning"],
+                                       warning_codes.rows(), numeric=())
         return paths
     finally:
         if store is not db:

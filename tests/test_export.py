@@ -15,6 +15,7 @@ from govreports.dictionary import DICTIONARY_COLUMNS
 from govreports.export import ExportError, export, export_csv, neutralise, province_code_prefix
 from govreports.model import Cell, Check, Warning
 from govreports.store import Store
+from govreports.warning_codes import WARNING_CODES
 from tests.test_store import URL, make_page, make_result
 
 
@@ -36,7 +37,7 @@ def exported(db_url, tmp_path):
 
 
 def test_files_are_utf8_with_bom_and_excel_line_ends(exported):
-    assert set(exported) == {"reports", "cells", "checks", "warnings", "wide", "columns"}
+    assert set(exported) == {"reports", "cells", "checks", "warnings", "wide", "columns", "warning_codes"}
     for path in exported.values():
         data = path.read_bytes()
         assert data.startswith(b"\xef\xbb\xbf")
@@ -208,6 +209,16 @@ def test_columns_csv_is_the_data_dictionary_of_wide(two_eras, tmp_path):
     assert d["appeals.all.review_corrected"]["col_label"] == "行政复议·结果纠正"
 
 
+def test_warning_codes_csv_explains_the_codes_of_warnings_csv(two_eras, tmp_path):
+    paths = export_csv(two_eras, tmp_path / "out")
+    codes = {r["code"]: r for r in read(paths["warning_codes"])}
+    assert list(codes) == list(WARNING_CODES)
+    assert all(r["effect"] and r["meaning"] for r in codes.values())
+    # The fixture's warnings: one the parser gives, one only the test data has.
+    assert {r["code"] for r in read(paths["warnings"])} == {"row_incomplete", "local_row"}
+    assert codes["row_incomplete"]["effect"] == "cells_left_out" and "local_row" not in codes
+
+
 def test_warnings_csv_keeps_the_raw_text(two_eras, tmp_path):
     rows = read(export_csv(two_eras, tmp_path / "out")["warnings"])
     by_url = {}
@@ -274,6 +285,6 @@ def test_cli_export_writes_every_file(two_eras, tmp_path, capsys):
     assert cli.main(["export", "--out", str(tmp_path / "out"), "--db", two_eras, "--province", "福建"]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in printed] == \
-        ["reports", "cells", "checks", "warnings", "wide", "columns"]
+        ["reports", "cells", "checks", "warnings", "wide", "columns", "warning_codes"]
     assert [r["url"] for r in read(tmp_path / "out" / "wide.csv")] == ["https://fj/2021"]
     assert cli.main(["export", "--out", str(tmp_path / "x"), "--db", two_eras, "--province", "火星"]) == 2
