@@ -1,8 +1,9 @@
-"""The Word 97-2003 reader (.doc, .wps): LibreOffice conversions of the project's DOCX fixture and
-of the real Pingtan 2021 page give, through the one parse path, the cells their sources give
-(merged cells included); a report page linking a .doc gets its cells; broken, encrypted, older
-and foreign OLE2 files give warnings, never exceptions. How the fixtures were made:
-tests/fixtures/doc/README.md."""
+"""The Word 97-2003 reader (.doc, .wps): the real Pingtan 2021 page converted to .doc by
+LibreOffice gives its golden cells through the one parse path; a report page linking a .doc gets
+its cells; broken, encrypted, older and foreign OLE2 files give warnings, never exceptions; the
+pieces of the format (fields, sprms). The Qinghe report's .doc and .wps, and the frame .doc, are
+checked cell by cell and token by token against their DOCX sources in tests/test_docx.py. How the
+fixtures were made: tests/fixtures/doc/README.md."""
 import io
 import random
 import struct
@@ -16,22 +17,12 @@ from govreports.documents import CELL, DOC, LINE, sniff_media_type
 from govreports.items import ReportPage
 from govreports.parse import parse_page, read
 from tests import golden
-from tests.fixture_pages import FIXTURES, load_page, parse_fixture
-from tests.fixtures.docx import make_docx as spec
+from tests.fixture_pages import FIXTURES, parse_fixture
+from tests.word_reports import PAGES, RESULTS, cells as _cells
 
-DOC_BYTES = (FIXTURES / "doc" / "qinghe-2022.doc").read_bytes()
-R = parse_fixture("qinghe-2022.doc", "doc")
-R_WPS = parse_fixture("qinghe-2022.wps", "doc")
-R_DOCX = parse_fixture("qinghe-2022.docx", "docx")
+DOC_BYTES = PAGES["doc"].body
+R = RESULTS["doc"]
 R_PINGTAN = parse_fixture("pingtan-2021.doc", "doc")
-
-
-def _cells(result):
-    return [(c.table, c.row, c.col, c.value, c.raw, c.inferred, c.origin) for c in result.cells]
-
-
-def _tokens(document):
-    return [(t.kind, t.text, t.table_no, t.row_no, t.inherited) for t in document.tokens]
 
 
 def _codes(result):
@@ -50,63 +41,11 @@ def _parse(body, url="http://x.gov.cn/P0201.doc", headers=None):
     return parse_page(ReportPage(url=url, body=body, headers=headers or {}))
 
 
-# ---------------------------------------------------------------- the DOCX fixture as .doc
-def test_doc_gives_the_cells_of_its_docx_source():
-    assert R.source.media_type == DOC
-    assert _cells(R) == _cells(R_DOCX)
-    assert len([c for c in R.cells if c.table == "requests"]) == 7 * len(spec.REQUESTS)
-
-
-@pytest.mark.parametrize("key", sorted(spec.ACTIVE))
-def test_active_cell(key):
-    cell = R.cell("active", *key)
-    assert cell is not None, key
-    assert (cell.value, cell.raw) == spec.ACTIVE[key]
-
-
-@pytest.mark.parametrize("key,values", [(k, v) for k, _, _, v in spec.REQUESTS])
-def test_requests_row(key, values):
-    assert [(R.value("requests", key, c), R.cell("requests", key, c).raw) for c in spec.COLS] == [
-        (v, str(v)) for v in values]
-
-
-def test_appeals_row_and_report_fields():
-    assert [c.value for c in R.cells if c.table == "appeals"] == list(spec.APPEALS)
-    assert R.title == R_DOCX.title == "清河区人民政府2022年政府信息公开工作年度报告"
-    assert (R.report_year, R.template) == (2022, "2021")
-    assert [s.no for s in R.sections] == [1, 2, 3, 4, 5, 6]
-    assert R.sections[4].text == spec.PROSE[5]
-    assert R.warnings == []
-    assert {c.key: c.status for c in R.checks} == {c.key: c.status for c in R_DOCX.checks}
-    assert {c.status for c in R.checks} == {"pass"}
-
-
-def test_token_stream_is_the_docx_readers_merges_included():
-    # Same cells, rows and tables, vertical merges inherited and gridSpan cells once, as the
-    # DOCX reader gives them from w:vMerge / w:gridSpan (tests/test_docx.py checks those).
-    d = read(load_page("qinghe-2022.doc", "doc"))
-    x = read(load_page("qinghe-2022.docx", "docx"))
-    assert _tokens(d) == _tokens(x)
-    assert sum(t.inherited for t in d.tokens) > 30
-
-
-def test_wps_is_read_as_word_97():
-    assert R_WPS.source.media_type == DOC
-    assert _cells(R_WPS) == _cells(R) and R_WPS.title == R.title and R_WPS.warnings == []
-    wps = load_page("qinghe-2022.wps", "doc")
+def test_wps_is_sniffed_as_word_97():
+    # Served as application/vnd.ms-works (manifest.json), the magic bytes decide.
+    wps = PAGES["wps"]
+    assert wps.headers["content-type"] == "application/vnd.ms-works"
     assert sniff_media_type(wps.body, wps.url, wps.headers) == DOC
-
-
-def test_one_cell_frame_is_read_as_body_and_its_nested_table_as_a_table(tmp_path):
-    from tests.fixtures.doc import make_frame_docx
-
-    make_frame_docx.build(str(tmp_path / "frame.docx"))
-    x = read(ReportPage(url="http://x.gov.cn/a.docx", body=(tmp_path / "frame.docx").read_bytes()))
-    d = read(load_page("frame-2022.doc", "doc"))
-    assert _tokens(d) == _tokens(x)
-    assert [t.text for t in d.tokens if t.kind == "para"] == [
-        "某县人民政府2022年政府信息公开工作年度报告", "一、总体情况", "二、主动公开政府信息情况", "（完）"]
-    assert [t.text for t in d.tokens if t.kind == CELL] == ["信息内容", "本年处理决定数量", "行政许可", "12"]
 
 
 # ---------------------------------------------------------------- a real report as .doc

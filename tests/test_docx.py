@@ -1,5 +1,8 @@
-"""The Word readers: a DOCX with gridSpan/vMerge merges read cell by cell, hostile archives refused
-with a warning, legacy .doc/.wps named instead of guessed at."""
+"""The Word readers: the Qinghe report's content checked cell by cell in every Word format it comes
+in (the DOCX, with gridSpan/vMerge merges, and its .doc and .wps conversions, which must read the
+same), a one-cell frame table read as body in DOCX and .doc; hostile archives refused with a
+warning, legacy files that are not Word 97 named instead of guessed at. The .doc reader's own
+tests (piece table, OLE2 structure, broken and encrypted files): tests/test_doc_reader.py."""
 import io
 import zipfile
 
@@ -9,48 +12,73 @@ from govreports import docx as docx_reader
 from govreports.documents import CELL, ROW_END
 from govreports.items import ReportPage
 from govreports.parse import parse_page, read
-from tests.fixture_pages import FIXTURES, load_page, parse_fixture
+from tests import word_reports as qinghe
+from tests.fixture_pages import FIXTURES, load_page
+from tests.fixtures.doc import make_frame_docx
 from tests.fixtures.docx import make_docx as spec
 
-R = parse_fixture("qinghe-2022.docx", "docx")
 DOCX_BYTES = (FIXTURES / "docx" / "qinghe-2022.docx").read_bytes()
+FORMATS = qinghe.FORMATS
+CONVERTED = [f for f in FORMATS if f != "docx"]
 
 
 def test_fixture_is_what_the_script_builds():
     assert spec.build() == DOCX_BYTES
 
 
-@pytest.mark.parametrize("key", sorted(spec.ACTIVE))
-def test_active_cell(key):
-    cell = R.cell("active", *key)
+# ---------------------------------------------------------------- the Qinghe report, every format
+# The expected values are make_docx.py's; the .doc and .wps must give them as the DOCX does.
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_media_type(fmt):
+    assert qinghe.RESULTS[fmt].source.media_type == qinghe.QINGHE[fmt][2]
+
+
+@pytest.mark.parametrize("fmt,key", [(f, k) for f in FORMATS for k in sorted(spec.ACTIVE)])
+def test_active_cell(fmt, key):
+    cell = qinghe.RESULTS[fmt].cell("active", *key)
     assert cell is not None, key
     assert (cell.value, cell.raw) == spec.ACTIVE[key]
 
 
-@pytest.mark.parametrize("key,values", [(k, v) for k, _, _, v in spec.REQUESTS])
-def test_requests_row(key, values):
-    assert [(R.value("requests", key, c), R.cell("requests", key, c).raw) for c in spec.COLS] == [
+@pytest.mark.parametrize("fmt,key,values", [(f, k, v) for f in FORMATS for k, _, _, v in spec.REQUESTS])
+def test_requests_row(fmt, key, values):
+    r = qinghe.RESULTS[fmt]
+    assert [(r.value("requests", key, c), r.cell("requests", key, c).raw) for c in spec.COLS] == [
         (v, str(v)) for v in values]
 
 
-def test_appeals_row():
-    assert [c.value for c in R.cells if c.table == "appeals"] == list(spec.APPEALS)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_appeals_row(fmt):
+    assert [c.value for c in qinghe.RESULTS[fmt].cells if c.table == "appeals"] == list(spec.APPEALS)
 
 
-def test_each_merged_cell_counted_once():
-    table_cells = [c for c in R.cells if c.origin == "table"]
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_merged_cell_counted_once(fmt):
+    table_cells = [c for c in qinghe.RESULTS[fmt].cells if c.origin == "table"]
     assert len(table_cells) == len(spec.ACTIVE) + 7 * len(spec.REQUESTS) + 15
     assert len({(c.table, c.row, c.col) for c in table_cells}) == len(table_cells)
 
 
-def test_report_fields():
-    assert R.title == "清河区人民政府2022年政府信息公开工作年度报告"
-    assert (R.report_year, R.template) == (2022, "2021")
-    assert [s.no for s in R.sections] == [1, 2, 3, 4, 5, 6]
-    assert R.sections[4].text == spec.PROSE[5]
-    assert R.warnings == []
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_report_fields(fmt):
+    r = qinghe.RESULTS[fmt]
+    assert r.title == "清河区人民政府2022年政府信息公开工作年度报告"
+    assert (r.report_year, r.template) == (2022, "2021")
+    assert [s.no for s in r.sections] == [1, 2, 3, 4, 5, 6]
+    assert r.sections[4].text == spec.PROSE[5]
+    assert r.warnings == []
     # The empty 行政强制 cell is null, and nothing the checks use is missing.
-    assert {c.status for c in R.checks} == {"pass"}
+    assert {c.status for c in r.checks} == {"pass"}
+
+
+@pytest.mark.parametrize("fmt", CONVERTED)
+def test_conversion_reads_as_its_docx(fmt):
+    # What the checks above do not name (inferred, origin, prose cells, order, every token) must
+    # still be the DOCX reader's: vertical merges inherited, gridSpan cells once.
+    r, x = qinghe.RESULTS[fmt], qinghe.RESULTS["docx"]
+    assert qinghe.cells(r) == qinghe.cells(x)
+    assert {c.key: c.status for c in r.checks} == {c.key: c.status for c in x.checks}
+    assert qinghe.tokens(qinghe.DOCUMENTS[fmt]) == qinghe.tokens(qinghe.DOCUMENTS["docx"])
 
 
 def _rows(doc, table_no):
@@ -64,12 +92,9 @@ def _rows(doc, table_no):
     return rows
 
 
-@pytest.fixture(scope="module")
-def doc():
-    return read(load_page("qinghe-2022.docx", "docx"))
-
-
-def test_gridspan_cells_once_per_row_vmerge_cells_inherited(doc):
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_gridspan_cells_once_per_row_vmerge_cells_inherited(fmt):
+    doc = qinghe.DOCUMENTS[fmt]
     rows = _rows(doc, 1)
     note = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
     assert rows[0] == [(note, False), ("申请人情况", False)]
@@ -85,14 +110,34 @@ def test_gridspan_cells_once_per_row_vmerge_cells_inherited(doc):
     assert _rows(doc, 0)[6] == [("行政许可", False), ("12873", False)]
 
 
-def test_body_order_keeps_tables_between_their_headings(doc):
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_body_order_keeps_tables_between_their_headings(fmt):
     kinds = []
-    for t in doc.tokens:
+    for t in qinghe.DOCUMENTS[fmt].tokens:
         if t.kind == "para" and t.text.startswith(("二、", "三、", "四、", "五、")) and len(t.text) < 30:
             kinds.append(t.text[:2])
         elif t.kind == "table_end":
             kinds.append(f"table{t.table_no}")
     assert kinds == ["二、", "table0", "三、", "table1", "四、", "table2", "五、"]
+
+
+# ---------------------------------------------------------------- a page framed by a one-cell table
+@pytest.fixture(scope="module")
+def frame(tmp_path_factory):
+    """make_frame_docx.py's DOCX, built here, and LibreOffice's .doc of it."""
+    path = tmp_path_factory.mktemp("frame") / "frame.docx"
+    make_frame_docx.build(str(path))
+    return {"docx": read(ReportPage(url="http://x.gov.cn/a.docx", body=path.read_bytes())),
+            "doc": read(load_page("frame-2022.doc", "doc"))}
+
+
+@pytest.mark.parametrize("fmt", ["docx", "doc"])
+def test_a_one_cell_frame_is_walked_as_body_and_its_nested_table_as_a_table(frame, fmt):
+    d = frame[fmt]
+    assert [t.text for t in d.tokens if t.kind == "para"] == [
+        "某县人民政府2022年政府信息公开工作年度报告", "一、总体情况", "二、主动公开政府信息情况", "（完）"]
+    assert [t.text for t in d.tokens if t.kind == CELL] == ["信息内容", "本年处理决定数量", "行政许可", "12"]
+    assert qinghe.tokens(d) == qinghe.tokens(frame["docx"])
 
 
 # ---------------------------------------------------------------- hostile and odd archives
@@ -173,20 +218,3 @@ def test_rtf_and_html_served_as_doc():
     assert html.title == "某县人民政府2021年政府信息公开工作年度报告"
     assert html.source.media_type == "text/html"
     assert "unsupported_format" not in [w.code for w in html.warnings]
-
-
-def test_a_one_cell_frame_table_is_walked_as_body():
-    import docx
-    word = docx.Document()
-    frame = word.add_table(rows=1, cols=1).cell(0, 0)
-    frame.paragraphs[0].text = "某县人民政府2022年政府信息公开工作年度报告"
-    frame.add_paragraph("一、总体情况")
-    inner = frame.add_table(rows=2, cols=2)
-    inner.cell(0, 0).text, inner.cell(0, 1).text = "信息内容", "本年处理决定数量"
-    inner.cell(1, 0).text, inner.cell(1, 1).text = "行政许可", "12"
-    buf = io.BytesIO()
-    word.save(buf)
-    d = read(ReportPage(url="http://x.gov.cn/a.docx", body=buf.getvalue()))
-    assert [t.text for t in d.tokens if t.kind == "para"] == [
-        "某县人民政府2022年政府信息公开工作年度报告", "一、总体情况"]
-    assert [t.text for t in d.tokens if t.kind == CELL] == ["信息内容", "本年处理决定数量", "行政许可", "12"]
