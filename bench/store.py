@@ -12,7 +12,7 @@ once per report as the store does (a report is the unit that must be all or noth
   cells, no history, raw page or checks, could reach;
 - `plain_one_tx`: only the cells, one commit for the whole run: the ceiling.
 Then the same with `--batch` reports a transaction, as a busy crawl saves them (the SQL pipeline
-gives the items that wait to Store.save_many, a savepoint each): `save_many` against
+gives the items that wait to Store.save_many): `save_many` against
 `plain_all` committing as often (`ratio_batched`).
 Each method runs in `--rounds` interleaved rounds on fresh databases and its best round counts
 (the machine is shared and noisy; compare the ratios, not the absolute rates). Prints a table,

@@ -466,33 +466,42 @@ class Store:
 
     def save_many(self, pages: Iterable[tuple[ReportPage, ParseResult]], *,
                   parser_version: Optional[str] = None) -> list[Union[str, Exception]]:
-        """`save` of each (page, result) in turn, in one transaction: for each, what `save` returns
-        or the exception it raised.
+        """`save` of each (page, result) in turn: for each, what `save` returns or the exception
+        it raised.
 
-        One commit for several reports is what lets a crawl's store keep up (on SQLite a commit
-        costs more than a report's rows). Each report is still all or nothing: it is saved inside
-        a savepoint, and a report that fails is rolled back alone while the others are stored.
-        A failure of the database rather than of a report (OperationalError, InterfaceError, a
-        failed commit) raises, and then none of them is stored.
+        They go in one transaction: on SQLite a commit costs more than a report's rows, and one
+        commit for several reports is what lets a crawl's store keep up. Each report stays all or
+        nothing: if one fails, that transaction is rolled back and each report is saved again in
+        a transaction of its own, so only the failing one is left out. (Savepoints would do the
+        same at a cost on every batch: SQLite copies each page a savepoint changes.)
+        A failure of the database rather than of a report (OperationalError, InterfaceError)
+        raises when it ends the shared transaction, and then none is stored; when it comes while
+        they are saved one by one, the reports not stored by then get it as their outcome.
         """
         pages = list(pages)
-        if len(pages) == 1:  # the transaction is the report's: no savepoint to pay for
+        if len(pages) > 1:
             try:
-                return [self.save(*pages[0], parser_version=parser_version)]
+                with self._write_engine.begin() as conn:
+                    return [_save(conn, page, result, parser_version) for page, result in pages]
             except _CONNECTION_ERRORS:
                 raise
-            except Exception as exc:
-                return [exc]
+            except Exception:  # a report failed: find which, and store the others
+                pass
         out: list[Union[str, Exception]] = []
-        with self._write_engine.begin() as conn:
-            for page, result in pages:
-                try:
-                    with conn.begin_nested():
-                        out.append(_save(conn, page, result, parser_version))
-                except _CONNECTION_ERRORS:
+        down: Optional[Exception] = None
+        for page, result in pages:
+            if down is not None:
+                out.append(down)
+                continue
+            try:
+                out.append(self.save(page, result, parser_version=parser_version))
+            except _CONNECTION_ERRORS as exc:
+                if len(pages) == 1:
                     raise
-                except Exception as exc:
-                    out.append(exc)
+                down = exc
+                out.append(exc)
+            except Exception as exc:
+                out.append(exc)
         return out
 
     def log_fetch(self, url: str, outcome: str, reason: str, *, portal_code: Optional[str] = None,

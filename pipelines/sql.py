@@ -13,8 +13,8 @@ costs one connect timeout per interval, not one per item.
 Saves run in a thread of the pipeline's own, off the crawl's thread: compressing the raw page,
 hashing it and waiting on the database (a lock, a network round trip, a sync) then hold up
 neither the downloads nor the link finding. One batch at a time: the items that came while the
-last batch was being saved go together, in one transaction with a savepoint each
-(Store.save_many), so a busy crawl pays one commit for several reports and a quiet one waits for
+last batch was being saved go together, in one transaction (Store.save_many: a failing item is
+left out alone), so a busy crawl pays one commit for several reports and a quiet one waits for
 nothing. An item's process_item returns only once its batch is committed. Outside a crawl,
 `save_item` saves one item in the caller's thread.
 """
@@ -149,9 +149,12 @@ class SqlPipeline:
         for item, outcome in zip(items, outcomes):
             if isinstance(outcome, str):
                 saved.append((outcome, None))
-            else:  # this item failed alone, or the database with all of them
-                self._dead_letter(item, outcome)
-                saved.append((None, outcome))
+                continue
+            # this item failed alone, or the database with it and those after it
+            if isinstance(outcome, _UNAVAILABLE) and outcome is not self._down_error:
+                self._mark_down(outcome)
+            self._dead_letter(item, outcome)
+            saved.append((None, outcome))
         return saved
 
     def _count(self, item: Any, outcome: Optional[str], error: Optional[BaseException]) -> None:

@@ -261,3 +261,29 @@ def test_a_packed_page_is_stored_from_its_packed_bytes(store):
     store.save(stale, make_result())
     assert store.raw_body("https://x.gov.cn/2") == b"<html>v2</html>"
     assert store.version("https://x.gov.cn/2").sha256 == store_module.sha256_hex(b"<html>v2</html>")
+
+
+def test_save_many_after_a_failed_report_keeps_what_it_stored_when_the_database_goes(store, monkeypatch):
+    """The batch fails on a bad report, so each is saved again alone; the database goes away
+    during that: the reports stored before stay stored, the rest get the database's error."""
+    real_save = store_module._save
+    seen: list[str] = []
+
+    def going_away(conn, page, *a, **kw):
+        seen.append(page.url)
+        if page.url == "https://c/3":
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        return real_save(conn, page, *a, **kw)
+
+    monkeypatch.setattr(store_module, "_save", going_away)
+    bad = make_result()
+    bad.cells.append(Cell("requests", "new", "natural_person", 1, "1"))
+    outcomes = store.save_many([(make_page(b"x", url="https://x/bad"), bad),
+                                (make_page(b"b", url="https://b/2"), make_result()),
+                                (make_page(b"c", url="https://c/3"), make_result()),
+                                (make_page(b"d", url="https://d/4"), make_result())])
+    assert isinstance(outcomes[0], IntegrityError) and outcomes[1] == "new"
+    assert isinstance(outcomes[2], OperationalError) and outcomes[3] is outcomes[2]
+    assert [r["url"] for r in store.current_reports()] == ["https://b/2"]
+    # The batch stopped at the bad report; one by one, nothing was tried after the failure.
+    assert seen == ["https://x/bad", "https://x/bad", "https://b/2", "https://c/3"]
