@@ -26,6 +26,8 @@ fingerprints made by Scrapy's own fingerprinter). What scrapy-redis leaves open 
   for GOVREPORTS_MAX_IDLE seconds. The worker that sees it first marks the crawl `finished` and
   clears its queue, duplicate filter and seed, so the next scheduled run starts afresh; workers
   starting within GOVREPORTS_FINISHED_HOLD seconds after that find nothing to do.
+* Politeness for the crawl as a whole. CONCURRENT_REQUESTS_PER_DOMAIN holds for all workers
+  together: a request waits for one of its host's leases in Redis (govreports.hostleases).
 * Resuming. The queue, the duplicate filter and the seed stay in Redis when workers stop (killed,
   Ctrl-C, a reboot): started again with the same arguments, workers take up the same crawl, with
   no request done twice (except those in flight on a killed worker) and none lost.
@@ -43,6 +45,7 @@ prefix or Redis database):
     counts          hash        crawl-wide counts for the summary (govreports.monitor)
     finished        string      when the crawl finished; expires after GOVREPORTS_FINISHED_HOLD
     finished-counts hash        the counts of that crawl, kept as long
+    host:<host>     sorted set  leases on a host's requests in flight (govreports.hostleases)
 
 The Lua scripts compute key names, so the keys of one crawl must live on one Redis server (no
 Redis Cluster).
@@ -742,6 +745,10 @@ class DistributedAddon:
         check_shared_database(settings)
         settings.set("SCHEDULER", "govreports.distributed.DistributedScheduler", priority="addon")
         settings.set("SCHEDULER_PERSIST", True, priority="addon")
+        # The per-host limit for the whole crawl, not for each worker (govreports.hostleases):
+        # last before the download, first to see its answer.
+        from govreports.hostleases import HostLeaseMiddleware
+        settings.setdefault_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", HostLeaseMiddleware, 950)
 
 
 def check_shared_database(settings: Any) -> None:

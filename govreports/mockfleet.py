@@ -216,6 +216,9 @@ class FleetPortal(MockPortal):
         super().__init__(site_dir, host=host, port=port)
         self.delay = delay
         self.fleet: list[dict[str, Any]] = self.manifest["fleet"]
+        # Requests being answered at once, and the most there were: the crawl's politeness.
+        self.in_flight = self.max_in_flight = 0
+        self._count = threading.Lock()
 
     def start(self) -> "FleetPortal":
         super().start()
@@ -232,10 +235,17 @@ class FleetPortal(MockPortal):
         return self
 
     def _answer(self, raw_path: str) -> tuple[int, str, bytes]:
-        if self.delay:
-            # Each request has its own server thread, so the delay does not serialise them.
-            time.sleep(self.delay)
-        return super()._answer(raw_path)
+        with self._count:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                # Each request has its own server thread, so the delay does not serialise them.
+                time.sleep(self.delay)
+            return super()._answer(raw_path)
+        finally:
+            with self._count:
+                self.in_flight -= 1
 
     def report_urls(self, include_blocked: bool = False) -> list[str]:
         return [self.url(p) for col in self.fleet if include_blocked or not col["blocked"]

@@ -140,6 +140,9 @@ GOVREPORTS_POLL_INTERVAL = 1.0
 GOVREPORTS_MAX_IDLE = 30
 # After a crawl finished, workers starting within this time do not start it again.
 GOVREPORTS_FINISHED_HOLD = 6 * 3600
+# CONCURRENT_REQUESTS_PER_DOMAIN holds for all workers together: a request takes one of its host's
+# leases in Redis (govreports.hostleases); a dead worker's leases lapse after this long.
+GOVREPORTS_HOST_LEASE_SECONDS = 300
 # Only queue the start requests and stop (python -m govreports seed).
 GOVREPORTS_SEED_ONLY = False
 # Set by `python -m govreports crawl` so it can tell its own summary from an older one.

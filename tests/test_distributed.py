@@ -209,6 +209,28 @@ def test_counts_reach_redis_before_the_request_is_acknowledged(server, prefix):
 
 # --- switching it on ----------------------------------------------------------------------------
 
+def test_host_leases_hold_the_limit_for_every_worker_and_a_dead_ones_go_back(server, prefix):
+    from govreports.distributed import Keys
+    from govreports.hostleases import HostLeases
+    keys = Keys(prefix, SPIDER)
+    for worker in ("w1", "w2"):  # their heartbeats
+        server.set(keys.alive(worker), "1", ex=60)
+    w1, w2 = HostLeases(server, keys, 2, worker="w1"), HostLeases(server, keys, 2, worker="w2")
+    first, second = w1.take("a.gov.cn"), w2.take("a.gov.cn")
+    assert first and second and first != second
+    assert w1.take("a.gov.cn") is None and w2.take("a.gov.cn") is None  # two for the crawl
+    assert w1.take("b.gov.cn:8080")  # hosts are counted apart
+    w1.give_back("a.gov.cn", first)
+    assert w1.take("a.gov.cn") and w1.take("a.gov.cn") is None
+    server.delete(keys.alive("w2"))  # w2 died: its lease goes back once another needs it
+    assert w1.take("a.gov.cn") is not None and w1.held("a.gov.cn") == 2
+    # And any lease lapses after its time, heartbeat or not.
+    short = HostLeases(server, keys, 1, seconds=1, worker="w1")
+    assert short.take("c.gov.cn") and short.take("c.gov.cn") is None
+    time.sleep(1.1)
+    assert short.take("c.gov.cn")
+
+
 def test_default_is_one_process_with_scrapys_scheduler():
     s = Settings()
     s.setmodule("govreports.settings", priority="project")
@@ -226,8 +248,13 @@ def test_the_setting_switches_the_scheduler_and_sqlite_is_refused(monkeypatch):
         GOVREPORTS_DATABASE_URL="postgresql+psycopg://u@db.example/govreports"))
     assert crawler.settings["SCHEDULER"] == "govreports.distributed.DistributedScheduler"
     assert crawler.settings.getbool("SCHEDULER_PERSIST")
+    # The host-lease middleware, last before the download, in distributed mode only.
+    from govreports.hostleases import HostLeaseMiddleware
+    mws = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
+    assert mws[HostLeaseMiddleware] == max(v for v in mws.values() if v is not None)
     off = get_crawler(AnnualReportsSpider, dict(base))
     assert off.settings["SCHEDULER"] == "scrapy.core.scheduler.Scheduler"
+    assert HostLeaseMiddleware not in off.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
     with pytest.raises(ValueError, match="shared database server"):
         get_crawler(AnnualReportsSpider, dict(base, GOVREPORTS_DISTRIBUTED=True,
                                               GOVREPORTS_DATABASE_URL="sqlite:///x.sqlite"))
@@ -352,6 +379,10 @@ def test_two_workers_share_one_crawl_and_store_every_report_once(crawl, server):
     assert sum(s.get("govreports/stored_unchanged", 0) for s in stats.values()) == 0
     assert all(crawl.portal.hits[u[len(crawl.portal.base_url):]] == 1
                for u in crawl.portal.report_urls())
+    # Polite as one crawl: the per-host limit held for both workers together (their one host).
+    limit = int(crawl.settings()["CONCURRENT_REQUESTS_PER_DOMAIN"])
+    assert 1 < crawl.portal.max_in_flight <= limit
+    assert not server.exists(crawl.keys.base + "host:" + crawl.portal.base_url.split("//")[1].rstrip("/"))
     # Each worker's summary has the crawl's totals (all workers) beside its own.
     for name in procs:
         summary = crawl.summary(name)
