@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from w3lib.encoding import html_to_unicode, resolve_encoding
+from w3lib.encoding import (html_body_declared_encoding, html_to_unicode, http_content_type_encoding,
+                            read_bom, resolve_encoding)
 
 _WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "gb_2312-80": "gb18030"}
 
@@ -33,7 +34,7 @@ def decode(body: bytes, content_type: Optional[str] = None) -> tuple[str, str]:
             text = text[1:]
         name = widened
     # A declared charset that is wrong leaves replacement characters: try the other candidate.
-    if text.count("\ufffd") > 3:
+    if "\ufffd" in text and text.count("\ufffd") > 3:
         for alt in ("utf-8", "gb18030"):
             if alt == name:
                 continue
@@ -41,3 +42,14 @@ def decode(body: bytes, content_type: Optional[str] = None) -> tuple[str, str]:
             if candidate.count("\ufffd") < text.count("\ufffd"):
                 text, name = candidate, alt
     return text, name
+
+
+def read_as_utf8(body: bytes, content_type: Optional[str] = None) -> bool:
+    """Whether `decode` reads these bytes as UTF-8 when they are valid UTF-8: no BOM, and the
+    HTTP header, or failing it a <meta>, declares UTF-8 or no charset at all (the same order
+    as decode's). A reader can then parse the bytes as they are and call `decode` only if they
+    turn out not to be valid UTF-8 (govreports.html)."""
+    if read_bom(body)[0] is not None:
+        return False
+    declared = http_content_type_encoding(content_type or "") or html_body_declared_encoding(body)
+    return declared is None or (resolve_encoding(declared) or declared).lower() == "utf-8"

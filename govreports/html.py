@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from lxml import etree
 
 from govreports.documents import CELL, HTML, PARA, ROW_END, TABLE_END, Document, Token, register
-from govreports.encoding import decode
+from govreports.encoding import decode, read_as_utf8
 from govreports.header import FIELD_LABELS, OTHER_LABELS, split_label_runs
 from govreports.normalize import CACHED_CHARS, clean, norm
 
@@ -764,13 +764,33 @@ def _top_paras(tokens: list[Token]) -> list[str]:
     return top
 
 
-def read_html(body: bytes, url: Optional[str], headers: dict) -> Document:
-    text, encoding = decode(body, headers.get("content-type"))
-    doc = Document(media_type=HTML, encoding=encoding, url=url)
+def _utf8_tree(body: bytes):
+    """The tree of bytes read as UTF-8, or None if they are not valid UTF-8 (libxml2 says so)."""
+    parser = etree.HTMLParser(encoding="utf-8")
+    root = etree.fromstring(body, parser)
+    if any(e.type_name == "ERR_INVALID_ENCODING" for e in parser.error_log):
+        return None
+    return root if root is not None else etree.fromstring(b"<html><body></body></html>", parser)
+
+
+def _tree(body: bytes, content_type: Optional[str]):
+    """(tree, encoding). A page `decode` would read as UTF-8 is parsed from its bytes, and only
+    decoded when they are not valid UTF-8: decoding a 300 kB page costs a fifth of parsing it,
+    for text the reader never uses."""
+    if read_as_utf8(body, content_type):
+        root = _utf8_tree(body)
+        if root is not None:
+            return root, "utf-8"
+    text, encoding = decode(body, content_type)
     # A UTF-8 body that decoded without a replacement character (nor a BOM to drop) is the text's
     # UTF-8 encoding byte for byte.
     same = encoding == "utf-8" and not body.startswith(codecs.BOM_UTF8) and "\ufffd" not in text
-    root = _parse_tree(text, body if same else None)
+    return _parse_tree(text, body if same else None), encoding
+
+
+def read_html(body: bytes, url: Optional[str], headers: dict) -> Document:
+    root, encoding = _tree(body, headers.get("content-type"))
+    doc = Document(media_type=HTML, encoding=encoding, url=url)
     page = _Page(root)
     meta_pairs = _meta_tags(root, doc)
 

@@ -149,17 +149,44 @@ def test_hidden_cell_is_left_out_in_any_letter_case():
     assert [t.text for t in doc.tokens if t.kind == "cell"] == ["本年新收", "3", "x", "1"]
 
 
-@pytest.mark.parametrize("body,same", [
-    ("<html><body><p>平潭</p></body></html>".encode("utf-8"), True),
-    (b"\xef\xbb\xbf<html><body><p>x</p></body></html>", False),
-    ("<html><body><p>平潭县人民政府年度报告</p></body></html>".encode("gb18030"), False)])
-def test_utf8_pages_parse_from_their_own_bytes(body, same, monkeypatch):
-    seen = []
-    real = html._parse_tree
-    monkeypatch.setattr(html, "_parse_tree", lambda text, utf8=None: seen.append(utf8) or real(text, utf8))
-    doc = html.read_html(body, None, {})
-    assert (seen[0] is body) is same
-    assert doc.tokens[0].text in ("平潭", "x", "平潭县人民政府年度报告")
+@pytest.mark.parametrize("body,ctype,decoded,encoding", [
+    ("<html><body><p>平潭</p></body></html>".encode("utf-8"), None, False, "utf-8"),
+    ("<html><body><p>平潭</p></body></html>".encode("utf-8"), "text/html; charset=UTF8", False, "utf-8"),
+    (b"\xef\xbb\xbf<html><body><p>x</p></body></html>", None, True, "utf-8"),
+    ("<html><body><p>平潭县人民政府年度报告</p></body></html>".encode("gb18030"), None, True, "gb18030"),
+    # Declared UTF-8, sent as GBK (a wrong charset header): found out, decoded as gb18030.
+    ("<html><body><p>平潭县人民政府年度报告</p></body></html>".encode("gbk"), "text/html; charset=utf-8",
+     True, "gb18030"),
+    ('<html><head><meta charset="gbk"></head><body><p>平潭县</p></body></html>'.encode("gbk"), None,
+     True, "gb18030")])
+def test_utf8_pages_parse_from_their_own_bytes(body, ctype, decoded, encoding, monkeypatch):
+    """Only a page that is not valid UTF-8 (or says it is something else) is decoded."""
+    calls = []
+    real = html.decode
+    monkeypatch.setattr(html, "decode", lambda *a: calls.append(a) or real(*a))
+    doc = html.read_html(body, None, {"content-type": ctype} if ctype else {})
+    assert bool(calls) is decoded and doc.encoding == encoding
+    assert doc.tokens[0].text in ("平潭", "x", "平潭县人民政府年度报告", "平潭县")
+
+
+def _html_fixtures():
+    from tests.fixture_pages import FIXTURES
+    return sorted(p for p in FIXTURES.rglob("*") if p.suffix.lower() in (".html", ".htm"))
+
+
+@pytest.mark.parametrize("path", _html_fixtures(), ids=lambda p: p.name)
+@pytest.mark.parametrize("ctype", [None, "text/html; charset=utf-8", "text/html; charset=gbk"])
+def test_parsing_from_the_bytes_gives_the_tree_decoding_gives(path, ctype):
+    """The UTF-8 fast path against decoding first, on every HTML page the tests hold and under
+    each charset header (the right one, a wrong one, none): the same tree, the same encoding."""
+    from lxml import etree
+    body = path.read_bytes()
+    root, encoding = html._tree(body, ctype)
+    text, expected = html.decode(body, ctype)
+    same = expected == "utf-8" and not body.startswith(b"\xef\xbb\xbf") and "\ufffd" not in text
+    slow = html._parse_tree(text, body if same else None)
+    assert encoding == expected
+    assert etree.tostring(root, encoding="unicode") == etree.tostring(slow, encoding="unicode")
 
 
 # --- parsing in worker processes (GOVREPORTS_PARSE_PROCESSES) ---------------------------------
