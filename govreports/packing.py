@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from dataclasses import dataclass
+from typing import Optional
 
 from govreports.items import ReportPage
 
@@ -38,7 +39,8 @@ class Packed:
     zipped: list[bytes]
 
 
-def pack(page: ReportPage) -> Packed:
+def pack(page: ReportPage, page_sha: Optional[str] = None) -> Packed:
+    """`page_sha`: the page body's SHA-256 when the caller has it (the parse's Source.sha256)."""
     all_ = bodies(page)
-    return Packed([len(b) for b in all_], [sha256_hex(b) for b in all_],
-                  [zlib.compress(b, ZLIB_LEVEL) for b in all_])
+    shas = [page_sha or sha256_hex(page.body)] + [sha256_hex(b) for b in all_[1:]]
+    return Packed([len(b) for b in all_], shas, [zlib.compress(b, ZLIB_LEVEL) for b in all_])

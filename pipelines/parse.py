@@ -80,7 +80,8 @@ def parse_processes(value: Any) -> int:
 
 def _parse_in_worker(page):
     # The store's hashing and compressing too: CPU the crawl's own process is short of.
-    return parse.parse_page(page), packing.pack(page)
+    result = parse.parse_page(page)
+    return result, packing.pack(page, result.source.sha256)
 
 
 class ParsePoolPipeline:
