@@ -61,26 +61,29 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def process_cpu_s(pid: int) -> float:
-    """CPU seconds a process has used so far (Linux /proc): the server's share of a crawl."""
-    with open(f"/proc/{pid}/stat") as fh:
+def _stat_cpu_s(path: str) -> float:
+    """User + system CPU seconds of a /proc stat file (Linux)."""
+    with open(path) as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds a process has used so far: the server's share of a crawl."""
+    return _stat_cpu_s(f"/proc/{pid}/stat")
+
+
 def thread_cpu_s() -> dict[str, float]:
-    """CPU seconds of each live thread of this process, by its Python name (Linux /proc)."""
+    """CPU seconds of each live thread of this process, by its Python name."""
     import threading
-    tick = os.sysconf("SC_CLK_TCK")
     out: dict[str, float] = {}
     for t in threading.enumerate():
         try:
-            with open(f"/proc/self/task/{t.native_id}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
+            cpu = _stat_cpu_s(f"/proc/self/task/{t.native_id}/stat")
         except (OSError, TypeError):
             continue
         name = "reactor" if t is threading.main_thread() else t.name.rstrip("-0123456789")
-        out[name] = round(out.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick, 1)
+        out[name] = round(out.get(name, 0) + cpu, 1)
     return out
 
 
@@ -143,8 +146,8 @@ class Probe:
                 "workers_cpu_s": round(sum(getattr(resource.getrusage(resource.RUSAGE_CHILDREN), f)
                                            for f in ("ru_utime", "ru_stime")), 1),
                 "pages_per_s": round(self.pages / end["seconds"], 1) if end["seconds"] else None,
-                # by thread when the last page came in (reactor: Scrapy and the spider;
-                # govreports-store: the SQL pipeline's saves; others: the parse pool's feeding).
+                # by thread at the last item (reactor: Scrapy and the spider; govreports-store:
+                # the SQL pipeline's saves; Thread, QueueFeederThread: the parse pool's own).
                 "threads_cpu_s": self.threads,
                 "marks": self.marks + [end], "stats": stats}
         Path(self.out).write_text(json.dumps(data, default=str, indent=1), encoding="utf-8")

@@ -166,6 +166,18 @@ def _best(out: dict[str, float], name: str, rate: float) -> None:
     out[name] = max(out.get(name, 0.0), rate)
 
 
+def _plain_sqlite(path: Path) -> sqlite3.Connection:
+    """A DB-API connection to a new database with the store's schema (built by the migrations)
+    and the store's connection settings (store._sqlite_setup), so only the code path differs."""
+    with Store(f"sqlite:///{path}"):
+        pass
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
 def run_sqlite(reports: list, tmp: Path, rounds: int, batch: int) -> dict[str, float]:
     n_cells = sum(len(r.cells) for _, r in reports)
     out: dict[str, float] = {}
@@ -173,25 +185,12 @@ def run_sqlite(reports: list, tmp: Path, rounds: int, batch: int) -> dict[str, f
         _best(out, "store", n_cells / bench_store(f"sqlite:///{tmp}/store{k}.sqlite", reports))
         _best(out, "store_batched", n_cells / bench_store(f"sqlite:///{tmp}/batched{k}.sqlite", reports, batch))
         for name, per_report in (("plain", True), ("plain_one_tx", False)):
-            path = tmp / f"{name}{k}.sqlite"
-            with Store(f"sqlite:///{path}"):
-                pass  # the same schema, built by the migrations
-            conn = sqlite3.connect(path)
-            # The store's connection settings (store._sqlite_setup), so only the code path differs.
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = _plain_sqlite(tmp / f"{name}{k}.sqlite")
             _parents(conn, len(reports), "?")
             _best(out, name, n_cells / bench_plain(conn, plain_rows(reports, 1), "?", per_report))
             conn.close()
         for name, every in (("plain_all", 1), ("plain_all_batched", batch)):
-            path = tmp / f"{name}{k}.sqlite"
-            with Store(f"sqlite:///{path}"):
-                pass
-            conn = sqlite3.connect(path)
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = _plain_sqlite(tmp / f"{name}{k}.sqlite")
             _best(out, name, n_cells / bench_plain_all(conn, all_rows(reports, 1), "?", every))
             conn.close()
     return out
