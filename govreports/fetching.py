@@ -12,6 +12,10 @@
   http. The fallback is recorded once per host and portal (the first failure may be robots.txt,
   which belongs to no portal). Runs before the retry middleware, so a broken TLS host costs one
   failed handshake, not RETRY_TIMES of them.
+- LatinCharsetMiddleware (after decompression): a page whose header says ISO-8859-1 (a server's
+  default: Tomcat, Apache error pages) over UTF-8 or GBK bytes is read with the encoding
+  govreports.encoding.decode finds (the <meta>, else the bytes), as the parser reads it, so the
+  spider's links and titles are not mojibake.
 - BackoffRetryMiddleware: Scrapy's RetryMiddleware (RETRY_TIMES, RETRY_HTTP_CODES, timeouts and
   connection errors) with each retry held back: RETRY_BACKOFF_BASE * 2**(n-1) seconds before the
   n-th retry, at most RETRY_BACKOFF_MAX. Only that request waits; the rest of the crawl goes on.
@@ -27,12 +31,13 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import DownloadConnectionRefusedError, DownloadFailedError, IgnoreRequest
-from scrapy.http import HtmlResponse, Request, Response
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import get_meta_refresh
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
 from twisted.web._newclient import ResponseNeverReceived
 
+from govreports.encoding import decode, declared_western
 from govreports.fetchlog import META_PORTAL, report_fetch
 from govreports.links import host_of
 
@@ -176,6 +181,20 @@ class HttpFallbackMiddleware:
         meta = dict(request.meta)
         meta.setdefault(META_FALLBACK_FROM, request.url)
         return request.replace(url=_to_http(request.url), meta=meta, dont_filter=True)
+
+
+class LatinCharsetMiddleware:
+    """Scrapy reads a page by its HTTP charset first; for ISO-8859-1 over non-ASCII bytes the
+    parser's decode does not (govreports.encoding), and the spider must read as it does."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse):
+            return response
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        if not declared_western(content_type, response.body):
+            return response
+        _, encoding = decode(response.body, content_type)
+        return response.replace(encoding=encoding)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -87,6 +87,7 @@ GOVREPORTS_ALLOWED_HOSTS = ["*.gov.cn"]
 DOWNLOADER_MIDDLEWARES = {
     "govreports.fetching.OffsiteRedirectMiddleware": 605,
     "govreports.fetching.OffsiteMetaRefreshMiddleware": 585,
+    "govreports.fetching.LatinCharsetMiddleware": 588,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "govreports.fetching.BackoffRetryMiddleware": 550,
     "govreports.fetching.HttpFallbackMiddleware": 560,

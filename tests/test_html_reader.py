@@ -176,6 +176,50 @@ def test_gb2312_page_decoded_by_its_meta_charset_alone():
     assert r.title == "某某区人民政府2021年政府信息公开工作年度报告" and r.report_year == 2021
 
 
+@pytest.mark.parametrize("name,folder,right", [("pingtan-2021.html", "real", "text/html; charset=utf-8"),
+                                               ("trs-2019-gbk.html", "html", "text/html; charset=GBK")])
+@pytest.mark.parametrize("latin", ["text/html; charset=ISO-8859-1", "text/html;charset=us-ascii"])
+def test_a_latin1_header_over_chinese_bytes_is_not_believed(name, folder, right, latin):
+    """A server's default charset (Tomcat, Apache) over UTF-8 or GBK bytes: read as the bytes
+    are, the same report as under the right header, not mojibake."""
+    from govreports.parse import parse_page
+    page = load_page(name, folder)
+    wrong = ReportPage(url=page.url, body=page.body, headers={"content-type": latin})
+    rightly = ReportPage(url=page.url, body=page.body, headers={"content-type": right})
+    got, expected = parse_page(wrong), parse_page(rightly)
+    assert got.source.encoding == expected.source.encoding != "cp1252"
+    assert got.title == expected.title and got.cells == expected.cells and got.cells
+
+
+@pytest.mark.parametrize("body,content_type,encoding,text", [
+    ('<meta charset="gbk"><p>政府信息公开</p>'.encode("gbk"), "text/html; charset=iso-8859-1", "gb18030",
+     "政府信息公开"),
+    ('<meta charset="iso-8859-1"><p>政府信息公开</p>'.encode("utf-8"), "text/html; charset=iso-8859-1",
+     "utf-8", "政府信息公开"),
+    (b"<p>Not Found</p>", "text/html; charset=iso-8859-1", "cp1252", "Not Found"),  # ASCII: no doubt
+    ("<p>Café</p>".encode("cp1252"), "text/html; charset=utf-8", "utf-8", "Caf")])
+def test_decode_doubts_a_latin1_header_only_over_bytes_that_are_not_ascii(body, content_type, encoding, text):
+    from govreports.encoding import decode
+    decoded, used = decode(body, content_type)
+    assert used == encoding and text in decoded
+
+
+def test_the_spider_reads_a_latin1_page_as_the_parser_does():
+    from scrapy.http import HtmlResponse, Request, Response
+
+    from govreports.fetching import LatinCharsetMiddleware
+    mw, req = LatinCharsetMiddleware(), Request("http://www.x.gov.cn/nb/")
+    body = '<a href="t1.html">平潭综合实验区2021年度政府信息公开工作年度报告</a>'.encode()
+    fixed = mw.process_response(req, HtmlResponse(req.url, body=body, headers={
+        "Content-Type": "text/html; charset=ISO-8859-1"}))
+    assert fixed.encoding == "utf-8" and "平潭综合实验区" in fixed.css("a::text").get()
+    ascii_page = HtmlResponse(req.url, body=b"<p>Not Found</p>",
+                              headers={"Content-Type": "text/html; charset=ISO-8859-1"})
+    assert mw.process_response(req, ascii_page) is ascii_page
+    binary = Response(req.url, body="年报".encode(), headers={"Content-Type": "application/pdf"})
+    assert mw.process_response(req, binary) is binary
+
+
 # ---------------------------------------------------------------- TRS 2019 page (A)
 def test_trs_page_header_title_warnings_checks():
     r = RESULTS["trs-2019-gbk.html"]
