@@ -132,14 +132,27 @@ def lock_issuers(conn: Connection, keys: Iterable[str]) -> None:
         conn.execute(_ADVISORY, {"k": int.from_bytes(digest, "big", signed=True)})
 
 
+def _keys(url: str, portal_code: Optional[str], title: Optional[str], issuer: Optional[str],
+          year: Optional[int]) -> tuple[Optional[str], str, Optional[int]]:
+    """(issuer key, group key, year) of a parse; issuer key and year are None when the group
+    is the URL's alone."""
+    ikey = issuer_key(portal_code, title, issuer)
+    gkey = group_key(ikey, year, url)
+    return (ikey, gkey, year) if ikey is not None and year is not None else (None, gkey, None)
+
+
+def lock_key(*, url: str, portal_code: Optional[str], title: Optional[str], issuer: Optional[str],
+             year: Optional[int]) -> str:
+    """What group_for locks for a parse with these fields (lock_issuers)."""
+    ikey, gkey, _ = _keys(url, portal_code, title, issuer, year)
+    return ikey or gkey
+
+
 def group_for(x: Executor, *, url: str, portal_code: Optional[str], title: Optional[str],
               issuer: Optional[str], year: Optional[int]) -> GroupRef:
     """The group a parse with these fields belongs to, made if it does not exist yet."""
     conn = _conn(x)
-    ikey = issuer_key(portal_code, title, issuer)
-    gkey = group_key(ikey, year, url)
-    keyed = ikey is not None and year is not None
-    ikey, year = (ikey, year) if keyed else (None, None)
+    ikey, gkey, year = _keys(url, portal_code, title, issuer, year)
     lock_issuers(conn, [ikey or gkey])
     gid = conn.execute(_GROUP_BY_KEY, {"key": gkey}).scalar()
     if gid is not None:

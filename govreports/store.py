@@ -41,6 +41,14 @@ from govreports.model import (Cell, Check, Header, Number, ParseResult, Section,
 NEW, UNCHANGED, CHANGED = "new", "unchanged", "changed"
 # Failures of the database itself, not of the report being saved (Store.save_many).
 _CONNECTION_ERRORS = (OperationalError, InterfaceError)
+# PostgreSQL's answers to two transactions in each other's way (deadlock, serialization failure):
+# the transaction failed, not the database, and doing it again succeeds.
+_CONFLICTS = ("40P01", "40001")
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A failure that doing the same transaction again may not meet (see _CONFLICTS)."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _CONFLICTS
 
 # Stable constraint names: Alembic needs them to alter or drop a constraint later.
 NAMING_CONVENTION = {
@@ -476,15 +484,25 @@ class Store:
         same at a cost on every batch: SQLite copies each page a savepoint changes.)
         A failure of the database rather than of a report (OperationalError, InterfaceError)
         raises when it ends the shared transaction, and then none is stored; when it comes while
-        they are saved one by one, the reports not stored by then get it as their outcome.
+        they are saved one by one, the reports not stored by then get it as their outcome. A
+        conflict with another transaction (`is_conflict`: a deadlock) is no failure of the
+        database: the reports are saved one by one, each tried up to three times.
         """
+        from govreports import groups
         pages = list(pages)
         if len(pages) > 1:
             try:
                 with self._write_engine.begin() as conn:
+                    # Each save locks its issuer (PostgreSQL; govreports.groups). Taken for the
+                    # whole batch first, in one order, two workers' batches wait for each other
+                    # instead of each holding what the other needs.
+                    groups.lock_issuers(conn, [groups.lock_key(
+                        url=page.url, portal_code=page.portal_code, title=result.title,
+                        issuer=result.header.issuer, year=result.report_year) for page, result in pages])
                     return [_save(conn, page, result, parser_version) for page, result in pages]
-            except _CONNECTION_ERRORS:
-                raise
+            except _CONNECTION_ERRORS as exc:
+                if not is_conflict(exc):
+                    raise
             except Exception:  # a report failed: find which, and store the others
                 pass
         out: list[Union[str, Exception]] = []
@@ -494,8 +512,11 @@ class Store:
                 out.append(down)
                 continue
             try:
-                out.append(self.save(page, result, parser_version=parser_version))
+                out.append(self._save_once(page, result, parser_version))
             except _CONNECTION_ERRORS as exc:
+                if is_conflict(exc):  # tried again already: this report's outcome, not the database's
+                    out.append(exc)
+                    continue
                 if len(pages) == 1:
                     raise
                 down = exc
@@ -503,6 +524,18 @@ class Store:
             except Exception as exc:
                 out.append(exc)
         return out
+
+    def _save_once(self, page: ReportPage, result: ParseResult, parser_version: Optional[str],
+                   tries: int = 3) -> str:
+        """`save`, again after a conflict with another transaction (deadlock, serialization)."""
+        attempt = 1
+        while True:
+            try:
+                return self.save(page, result, parser_version=parser_version)
+            except _CONNECTION_ERRORS as exc:
+                if attempt >= tries or not is_conflict(exc):
+                    raise
+                attempt += 1
 
     def log_fetch(self, url: str, outcome: str, reason: str, *, portal_code: Optional[str] = None,
                   role: Optional[str] = None, status: Optional[int] = None,

@@ -33,7 +33,7 @@ from twisted.python.threadpool import ThreadPool
 
 from govreports import deadletter
 from govreports.config import database_url
-from govreports.store import CHANGED, NEW, UNCHANGED, Store
+from govreports.store import CHANGED, NEW, UNCHANGED, Store, is_conflict
 
 log = logging.getLogger(__name__)
 DEADLETTERED = "govreports/deadlettered"
@@ -151,7 +151,8 @@ class SqlPipeline:
                 saved.append((outcome, None))
                 continue
             # this item failed alone, or the database with it and those after it
-            if isinstance(outcome, _UNAVAILABLE) and outcome is not self._down_error:
+            if isinstance(outcome, _UNAVAILABLE) and not is_conflict(outcome) \
+                    and outcome is not self._down_error:
                 self._mark_down(outcome)
             self._dead_letter(item, outcome)
             saved.append((None, outcome))

@@ -158,6 +158,31 @@ def test_a_failed_write_dead_letters_that_item_only(tmp_path, monkeypatch):
     assert json.loads(path.read_text(encoding="utf-8"))["page"]["url"] == OTHER
 
 
+def test_a_conflict_dead_letters_that_item_and_keeps_the_database(tmp_path, monkeypatch):
+    """A report that met a deadlock three times is dead-lettered; the database is not given up on."""
+    from sqlalchemy.exc import OperationalError
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    monkeypatch.delenv(DATABASE_URL_NAME, raising=False)
+    pipeline, stats = _pipeline(f"sqlite:///{tmp_path}/x.sqlite", tmp_path / "dl.jsonl")
+    pipeline.open_spider()
+    real = Store.save_many
+    conflict = OperationalError("INSERT", {}, Deadlock("deadlock detected"))
+    monkeypatch.setattr(Store, "save_many", lambda self, pages, **kw: [
+        conflict if p.url == OTHER else real(self, [(p, r)], **kw)[0] for p, r in pages])
+    bad = make_page(b"other", url=OTHER)
+    bad.result = make_result()
+    good = make_page(b"good")
+    good.result = make_result()
+    pipeline.save_item(bad)
+    pipeline.save_item(good)
+    pipeline.close_spider()
+    assert (stats.get_value(DEADLETTERED), stats.get_value("govreports/stored_new")) == (1, 1)
+    assert pipeline._down_error is None  # the good report after it was stored, not dead-lettered
+
+
 def test_the_pipeline_stores_again_once_the_database_is_back(tmp_path, monkeypatch):
     monkeypatch.delenv(DATABASE_URL_NAME, raising=False)
     blocker = tmp_path / "db"

@@ -287,3 +287,75 @@ def test_save_many_after_a_failed_report_keeps_what_it_stored_when_the_database_
     assert [r["url"] for r in store.current_reports()] == ["https://b/2"]
     # The batch stopped at the bad report; one by one, nothing was tried after the failure.
     assert seen == ["https://x/bad", "https://x/bad", "https://b/2", "https://c/3"]
+
+
+class _Conflict(Exception):
+    sqlstate = "40P01"  # PostgreSQL's deadlock_detected
+
+
+def _conflict() -> OperationalError:
+    return OperationalError("INSERT", {}, _Conflict("deadlock detected"))
+
+
+def test_a_conflict_with_another_transaction_is_tried_again_not_the_databases_failure(store, monkeypatch):
+    real_save = store_module._save
+    calls: list[str] = []
+    fail = {"https://a/1": 1, "https://c/3": 99}  # times each fails: once, and for good
+
+    def conflicting(conn, page, *a, **kw):
+        calls.append(page.url)
+        if fail.get(page.url, 0) > 0:
+            fail[page.url] -= 1
+            raise _conflict()
+        return real_save(conn, page, *a, **kw)
+
+    monkeypatch.setattr(store_module, "_save", conflicting)
+    outcomes = store.save_many([(make_page(b"a", url="https://a/1"), make_result()),
+                                (make_page(b"b", url="https://b/2"), make_result()),
+                                (make_page(b"c", url="https://c/3"), make_result())])
+    assert outcomes[:2] == ["new", "new"] and store_module.is_conflict(outcomes[2])
+    # The batch, then one by one: a/1 a second time, c/3 three times before giving up.
+    assert calls == ["https://a/1", "https://a/1", "https://b/2"] + ["https://c/3"] * 3
+    assert sorted(r["url"] for r in store.current_reports()) == ["https://a/1", "https://b/2"]
+    assert not store_module.is_conflict(OperationalError("x", {}, Exception("server closed")))
+
+
+def test_two_batches_of_the_same_issuers_in_opposite_orders_wait_instead_of_deadlocking(db_url, monkeypatch):
+    """Each save locks its issuer on PostgreSQL; a batch takes all its locks first, in one
+    order. Each report is saved once: no batch met a deadlock and went again one by one."""
+    import threading
+    import time
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite's write lock serialises whole transactions")
+    real_save = store_module._save
+    calls: list[str] = []
+
+    def slow(conn, page, *a, **kw):
+        calls.append(page.url)
+        outcome = real_save(conn, page, *a, **kw)
+        time.sleep(0.3)  # both batches hold their first report's locks at once, were they taken one by one
+        return outcome
+
+    monkeypatch.setattr(store_module, "_save", slow)
+
+    def report(issuer: str, year: int):
+        url = f"https://x.gov.cn/{issuer}/{year}"
+        return (make_page(url.encode(), url=url, portal_code="350128"),
+                make_result(title=f"{issuer}{year}年政府信息公开工作年度报告", year=year, issuer=issuer))
+
+    first = [report("甲县人民政府", 2019), report("乙县人民政府", 2019)]
+    second = [report("乙县人民政府", 2020), report("甲县人民政府", 2020)]
+    results: dict[str, list] = {}
+    stores = [Store(db_url), Store(db_url)]
+    try:
+        threads = [threading.Thread(target=lambda n=n, b=b, s=s: results.__setitem__(n, s.save_many(b)))
+                   for n, b, s in (("first", first, stores[0]), ("second", second, stores[1]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    finally:
+        for s in stores:
+            s.close()
+    assert results == {"first": ["new", "new"], "second": ["new", "new"]}
+    assert sorted(calls) == sorted(page.url for page, _ in first + second)
