@@ -345,11 +345,16 @@ class Coordinator:
                           "in_flight": self.in_flight(w)}
         seeded = self.server.get(k.seeded)
         finished = self.server.get(k.finished)
+        # Requests in flight per host, for all workers (govreports.hostleases).
+        hosts = {}
+        for key in self.server.scan_iter(match=k.base + "host:*", count=500):
+            key = key.decode() if isinstance(key, bytes) else key
+            hosts[key[len(k.base) + len("host:"):]] = int(self.server.zcard(key))
         return {"prefix": k.base, "queued": self.queued(),
                 "seen": int(self.server.scard(k.dupefilter)),
                 "seeded": json.loads(seeded) if seeded else None,
                 "finished_at": finished.decode() if finished else None,
-                "workers": workers}
+                "workers": workers, "host_leases": dict(sorted(hosts.items()))}
 
     def clear(self) -> None:
         """Forget the crawl entirely (`seed --fresh`): its queue, seen set, marks and counts."""

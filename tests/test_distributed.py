@@ -220,6 +220,7 @@ def test_host_leases_hold_the_limit_for_every_worker_and_a_dead_ones_go_back(ser
     assert first and second and first != second
     assert w1.take("a.gov.cn") is None and w2.take("a.gov.cn") is None  # two for the crawl
     assert w1.take("b.gov.cn:8080")  # hosts are counted apart
+    assert Coordinator(server, prefix, SPIDER).state()["host_leases"] == {"a.gov.cn": 2, "b.gov.cn:8080": 1}
     w1.give_back("a.gov.cn", first)
     assert w1.take("a.gov.cn") and w1.take("a.gov.cn") is None
     server.delete(keys.alive("w2"))  # w2 died: its lease goes back once another needs it
