@@ -742,18 +742,6 @@ def _links(root, url: Optional[str]) -> tuple[list[tuple[str, str]], Optional[st
     return out, pdf
 
 
-def _parse_tree(text: str, utf8: Optional[bytes] = None):
-    """The tree of the decoded text. `utf8`: the same text as UTF-8 bytes when the caller has
-    them (a UTF-8 page as fetched), which spares encoding a copy."""
-    # Bytes with a stated encoding, so that a <meta charset> or an <?xml encoding?> in the
-    # already decoded text cannot make libxml2 decode it again.
-    parser = etree.HTMLParser(encoding="utf-8")
-    root = etree.fromstring(utf8 if utf8 is not None else text.encode("utf-8", "surrogatepass"), parser)
-    if root is None:
-        root = etree.fromstring(b"<html><body></body></html>", parser)
-    return root
-
-
 def _top_paras(tokens: list[Token]) -> list[str]:
     """The paragraphs above the report's first table or section heading (一、总体情况)."""
     top = []
@@ -764,11 +752,13 @@ def _top_paras(tokens: list[Token]) -> list[str]:
     return top
 
 
-def _utf8_tree(body: bytes):
-    """The tree of bytes read as UTF-8, or None if they are not valid UTF-8 (libxml2 says so)."""
+def _utf8_tree(data: bytes, strict: bool = False):
+    """The tree of UTF-8 bytes; `strict`: None if they are not valid UTF-8 (libxml2 says so)."""
+    # The encoding stated, so that a <meta charset> or an <?xml encoding?> in the page cannot
+    # make libxml2 decode the bytes another way.
     parser = etree.HTMLParser(encoding="utf-8")
-    root = etree.fromstring(body, parser)
-    if any(e.type_name == "ERR_INVALID_ENCODING" for e in parser.error_log):
+    root = etree.fromstring(data, parser)
+    if strict and any(e.type_name == "ERR_INVALID_ENCODING" for e in parser.error_log):
         return None
     return root if root is not None else etree.fromstring(b"<html><body></body></html>", parser)
 
@@ -778,14 +768,14 @@ def _tree(body: bytes, content_type: Optional[str]):
     decoded when they are not valid UTF-8: decoding a 300 kB page costs a fifth of parsing it,
     for text the reader never uses."""
     if read_as_utf8(body, content_type):
-        root = _utf8_tree(body)
+        root = _utf8_tree(body, strict=True)
         if root is not None:
             return root, "utf-8"
     text, encoding = decode(body, content_type)
     # A UTF-8 body that decoded without a replacement character (nor a BOM to drop) is the text's
-    # UTF-8 encoding byte for byte.
+    # UTF-8 encoding byte for byte: no copy to encode.
     same = encoding == "utf-8" and not body.startswith(codecs.BOM_UTF8) and "\ufffd" not in text
-    return _parse_tree(text, body if same else None), encoding
+    return _utf8_tree(body if same else text.encode("utf-8", "surrogatepass")), encoding
 
 
 def read_html(body: bytes, url: Optional[str], headers: dict) -> Document:
