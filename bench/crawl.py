@@ -177,11 +177,8 @@ def bare_spider_class():
     return Bare
 
 
-# --stages: how much of the item pipeline the real crawl runs (what each stage costs).
-STAGES = {"all": None, "parse": ("pipelines.sql.SqlPipeline",),
-          "fetch": ("pipelines.sql.SqlPipeline", "pipelines.parse.ParsePoolPipeline",
-                    "pipelines.parse.DocumentPipeline", "pipelines.parse.HeaderPipeline",
-                    "pipelines.parse.TablesPipeline", "pipelines.parse.ChecksPipeline")}
+# --stages: the item pipelines the real crawl leaves out (what each stage costs); None: all.
+STAGES = {"all": (), "parse": ("pipelines.sql.SqlPipeline",), "fetch": None}
 
 
 def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: str = "auto",
@@ -198,9 +195,9 @@ def run_worker(kind: str, tmp: Path, out: Path, profile: bool, parse_processes: 
         settings.set("GOVREPORTS_DEADLETTER", str(tmp / "deadletter.jsonl"))
         settings.set("GOVREPORTS_STATS_FILE", str(tmp / "real-stats.json"))
         settings.set("GOVREPORTS_PARSE_PROCESSES", parse_processes)
-        for off in STAGES[stages] or ():
-            settings.set("ITEM_PIPELINES", {k: v for k, v in settings.getdict("ITEM_PIPELINES").items()
-                                            if k != off})
+        off = STAGES[stages]
+        settings.set("ITEM_PIPELINES", {k: v for k, v in settings.getdict("ITEM_PIPELINES").items()
+                                        if off is not None and k not in off})
     else:
         settings = Settings()
         settings.set("USER_AGENT", "govreports-bench-bare")

@@ -315,7 +315,7 @@ def body_shas(page: ReportPage) -> Shas:
 def _unpacked(page: ReportPage) -> tuple[Shas, dict[int, bytes]]:
     """(shas, zlib bytes) by id(body): from page.packed when it fits the page, else the shas
     computed here and no zlib bytes (_raw_rows compresses)."""
-    bodies, packed = _bodies(page), getattr(page, "packed", None)
+    bodies, packed = _bodies(page), page.packed
     if isinstance(packed, Packed) and packed.sizes == [len(b) for b in bodies]:
         return ({id(b): s for b, s in zip(bodies, packed.shas)},
                 {id(b): z for b, z in zip(bodies, packed.zipped)})
