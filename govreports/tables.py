@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Optional
 
-from govreports import legacy, prose, sections
+from govreports import legacy, prose, sections, sources
 from govreports.documents import CELL, LINE, PARA, ROW_END, TABLE_END, Document
 from govreports.model import Cell, ParseResult
 from govreports.normalize import CACHED_CHARS, clean, norm, strip_numbering
@@ -498,12 +498,15 @@ def map_document(doc: Document) -> Mapped:
 
 def extract(doc: Document, result: ParseResult) -> None:
     """Fill cells, template, sections and warnings of `result` from `doc` (or, where the page
-    itself has no table, from the first attachment that has)."""
+    itself has no table, from the first attachment that has). Every other attachment with tables
+    is set against the copy stored (govreports.sources)."""
     mapped = map_document(doc)
     source = doc
+    # Attachments are mapped even when the page has tables: a PDF copy that disagrees with the
+    # page, or has tables the page lacks, is something a researcher must be told.
+    in_attachments = [(att, map_document(att)) for att in doc.attachments]
     if not mapped.cells:
-        for att in doc.attachments:
-            att_mapped = map_document(att)
+        for att, att_mapped in in_attachments:
             if att_mapped.cells:
                 mapped, source = att_mapped, att
                 result.warn("tables_from_attachment", "source",
@@ -525,6 +528,11 @@ def extract(doc: Document, result: ParseResult) -> None:
     result.cells.extend(mapped.cells)
     for code, where, message, raw in mapped.warnings:
         result.warn(code, where, message, raw)
+    if mapped.cells:
+        stored_from = "the page" if source is doc else f"the attachment {source.url}"
+        for att, att_mapped in in_attachments:
+            if att is not source and att_mapped.cells:
+                sources.cross_check(result, mapped.cells, stored_from, att.url, att_mapped.cells)
     result.template = detect_template(mapped, result.report_year, result, legacy_table=old.found)
     consumed = mapped.consumed if source is doc else set()
     if result.template == "pre2019" and not mapped.cells:

@@ -53,6 +53,13 @@ WARNING_CODES: dict[str, tuple[str, str]] = {
                   "attachments."),
     "tables_from_attachment": ("read_with_care", "The page had no table; the cells come from "
                                "the attachment named."),
+    "attachment_disagrees": ("read_with_care", "The report's figures are published twice (the "
+                             "page and an attachment, or two attachments) and the copy named "
+                             "gives other values for some cells; raw lists them, stored value "
+                             "first. Only the copy named as stored is in the cells."),
+    "attachment_cells_unused": ("cells_left_out", "An attachment has table cells that the copy "
+                                "stored lacks (another table, or another report attached to the "
+                                "same page); raw lists them. They are not stored."),
     "span_clamped": ("read_with_care", "An HTML cell's rowspan/colspan reached past the table "
                      "and was cut to its size."),
     # --- the official tables ---------------------------------------------------------------

@@ -158,7 +158,13 @@ def test_wps_xls_and_doc_attachments_are_read_as_the_files_are_on_their_own(firs
     (template, year), = first.rows("SELECT template, report_year FROM report_versions WHERE id = ?", *version)
     assert (template, year) == (wps_alone.template, wps_alone.report_year)
     warnings = first.rows("SELECT code, location, message FROM warnings WHERE version_id = ?", *version)
-    assert warnings == [("tables_from_attachment", "source", f"tables taken from the attachment {wps}")]
+    assert warnings[0] == ("tables_from_attachment", "source", f"tables taken from the attachment {wps}")
+    # The .xls and the .doc are other reports: each is set against the .wps, and what it says
+    # otherwise, or has besides, is on record (govreports.sources).
+    against = {(code, next(u for u in (xls, doc) if f"the attachment {u} " in message))
+               for code, _, message in warnings[1:]}
+    assert {code for code, _ in against} <= {"attachment_disagrees", "attachment_cells_unused"}
+    assert {u for _, u in against} == {xls, doc} and len(against) == len(warnings) - 1
 
 
 def test_gkmlpt_header_fields_come_from_the_list_json(first, sites):
