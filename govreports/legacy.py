@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Optional
 
+from govreports import sources
 from govreports.documents import CELL, LINE, PARA, ROW_END, TABLE_END, Document
 from govreports.model import Cell, ParseResult
 from govreports.normalize import clean, norm, to_simplified
@@ -569,22 +570,28 @@ def map_document(doc: Document) -> LegacyMapped:
 
 def extract(doc: Document, result: ParseResult) -> LegacyMapped:
     """Find the statistics table of a pre-2019 report in `doc` (or, failing that, in its first
-    attachment that has one) and add its cells and warnings to `result`."""
+    attachment that has one) and add its cells and warnings to `result`; every other attachment
+    with such a table is set against it (govreports.sources)."""
     mapped = map_document(doc)
+    source = doc
+    in_attachments = [(att, map_document(att)) for att in doc.attachments]
     if not mapped.found:
-        for att in doc.attachments:
-            att_mapped = map_document(att)
+        for att, att_mapped in in_attachments:
             if att_mapped.found:
                 result.warn("tables_from_attachment", "source",
                             f"the statistics table taken from the attachment {att.url}")
                 att_mapped.consumed, att_mapped.cut = set(), {}
-                mapped = att_mapped
+                mapped, source = att_mapped, att
                 break
     if not mapped.found:
         return mapped
     result.cells.extend(mapped.cells)
     for code, where, message, raw in mapped.warnings:
         result.warn(code, where, message, raw)
+    stored_from = "the page" if source is doc else f"the attachment {source.url}"
+    for att, att_mapped in in_attachments:
+        if att is not source and att_mapped.found:
+            sources.cross_check(result, mapped.cells, stored_from, att.url, att_mapped.cells)
     if mapped.header_year and result.report_year and mapped.header_year != result.report_year:
         result.warn("legacy_year_mismatch", TABLE,
                     f"the table's column is for {mapped.header_year}, the report for {result.report_year}")

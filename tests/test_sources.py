@@ -68,3 +68,19 @@ def test_two_reports_attached_to_one_page_the_second_is_set_against_the_first():
     if unused:
         assert f"has {len(missing)} cells" in unused[0].message
         assert all(line.split(":")[0] in {".".join(k) for k in missing} for line in unused[0].raw)
+
+
+def test_a_pre2019_statistics_table_attached_twice_is_checked_the_same_way():
+    text = (FIXTURES / "real" / "pingtan-county-2011-archive-text.txt").read_bytes()
+    plain = {"content-type": "text/plain; charset=utf-8"}
+    assert text.count("政府公报公开条77".encode()) == 1
+    copy = Attachment(url="http://www.pingtan.gov.cn/u/tongji.txt", headers=plain,
+                      body=text.replace("政府公报公开条77".encode(), "政府公报公开条78".encode()))
+    alone = parse_page(ReportPage(url="http://www.pingtan.gov.cn/a.htm", body=text, headers=plain))
+    r = parse_page(ReportPage(url="http://www.pingtan.gov.cn/a.htm", body=text, headers=plain,
+                              attachments=[copy]))
+    assert r.template == "pre2019" and _cells(r) == _cells(alone) and len(_cells(r)) == 30
+    [w] = _warnings(r, "attachment_disagrees", "attachment_cells_unused")
+    assert w.code == "attachment_disagrees" and copy.url in w.message
+    [evidence] = w.raw
+    assert evidence == "legacy.proactive_gazette.cumulative: 7 (inferred) stored, 8 in the attachment"
