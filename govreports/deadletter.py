@@ -5,7 +5,7 @@ the dead-letter file (setting GOVREPORTS_DEADLETTER, default data/deadletter.jso
 losing it or stopping the crawl. One line per item holds everything `Store.save` needs:
 
     {"format": 1, "failed_at": "2024-05-01T08:00:03+00:00", "error": "OperationalError: ...",
-     "database": "postgresql+psycopg://user:***@host/db", "parser_version": "0.2", "attempts": 1,
+     "database": "postgresql+psycopg://user:***@host/db", "parser_version": "0.3", "attempts": 1,
      "page": {"url", "body_b64", "headers", "status", "fetched_at", "path", "portal_code",
               "list_url", "title_hint", "attachments": [{"url", "body_b64", "headers", "status",
                                                          "fetched_at", "name"}]},
