@@ -3,7 +3,8 @@
 w3lib (a Scrapy dependency) does the BOM/header/meta order; GBK and GB2312 are widened to
 gb18030, a superset, since portals that say gb2312 routinely use characters outside it. An HTTP
 charset of ISO-8859-1 over bytes that are not ASCII is a server's default, not the page's: the
-<meta> or the bytes decide (fetching.LatinCharsetMiddleware makes the spider read it so too).
+<meta> or the bytes decide (spiders.crawling.charset.LatinCharsetMiddleware makes the spider
+read it so too).
 """
 from __future__ import annotations
 

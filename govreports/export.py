@@ -178,7 +178,8 @@ def _wide_kind(column: "dictionary.ValueColumn", values: Iterable[Any]) -> str:
 
 
 def report_summary(n_cells: int, warning_codes: list[str], failed_checks: list[str]) -> dict[str, Any]:
-    """The counting columns of reports.csv (shared with the crawl's feed export, govreports.feeds)."""
+    """The counting columns of reports.csv (shared with the crawl's feed export,
+    govreports.feedrows)."""
     return {"n_cells": n_cells, "n_warnings": len(warning_codes),
             "warning_codes": ";".join(dict.fromkeys(warning_codes)),
             "n_checks_failed": len(failed_checks), "failed_checks": ";".join(failed_checks)}

@@ -2,11 +2,11 @@
 requests in flight on a host for the whole crawl, not for each worker.
 
 Scrapy holds each process to its own per-host limit; N workers would put N times that on every
-portal. In distributed mode (govreports.distributed) HostLeaseMiddleware makes a request wait for
-one of its host's leases before it goes out and gives it back when the answer (or the error)
-comes. The leases of a host are a Redis sorted set, `<prefix>:<spider>:host:<host[:port]>`,
-of tokens scored by when they lapse (the Redis server's clock, so the workers' clocks need not
-agree). A worker that dies holding some loses them once its heartbeat has expired
+portal. In distributed mode (govreports.distributed) HostLeaseMiddleware
+(spiders/crawling/hostleases.py) makes a request wait for one of its host's leases (HostLeases,
+here) before it goes out and gives it back when the answer (or the error) comes. The leases of
+a host are a Redis sorted set, `<prefix>:<spider>:host:<host[:port]>`, of tokens scored by when
+they lapse (the Redis server's clock, so the workers' clocks need not agree). A worker that dies holding some loses them once its heartbeat has expired
 (GOVREPORTS_WORKER_TIMEOUT), as it loses its requests in flight, and in any case after
 GOVREPORTS_HOST_LEASE_SECONDS.
 
@@ -16,24 +16,13 @@ then apply as always. Requests answered before that (robots.txt refusals, a cach
 from __future__ import annotations
 
 import itertools
-import logging
 from typing import Any, Optional
-
-from scrapy.http import Request, Response
-from scrapy.utils.asyncio import sleep
-from scrapy.utils.httpobj import urlparse_cached
 
 from govreports.distributed import Keys, default_worker_id
 
-log = logging.getLogger(__name__)
-
-META = "govreports_host_lease"
-STAT = "govreports/distributed/host_lease_waits"
 # Until when a lease counts: a request waits in its slot (delay, AutoThrottle) and downloads
 # (DOWNLOAD_TIMEOUT) while it holds one.
 DEFAULT_LEASE_SECONDS = 300.0
-# Checks while waiting: from 50 ms, doubling, to 1 s.
-FIRST_WAIT, LONGEST_WAIT = 0.05, 1.0
 
 # KEYS[1] the host's set; ARGV: token ("<worker>:<n>"), leases allowed, lease milliseconds, the
 # prefix of the workers' heartbeat keys. 1 if taken. When all are held, those of workers whose
@@ -85,46 +74,3 @@ class HostLeases:
 
     def held(self, host: str) -> int:
         return int(self.server.zcard(self.key(host)))
-
-
-class HostLeaseMiddleware:
-    """Downloader middleware, last before the download (govreports.distributed turns it on)."""
-
-    def __init__(self, leases: HostLeases, stats: Any) -> None:
-        self.leases, self.stats = leases, stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> "HostLeaseMiddleware":
-        from scrapy_redis import connection
-        s = crawler.settings
-        keys = Keys(s.get("GOVREPORTS_REDIS_PREFIX") or "govreports", crawler.spidercls.name)
-        leases = HostLeases(connection.get_redis_from_settings(s), keys,
-                            s.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 1),
-                            s.getfloat("GOVREPORTS_HOST_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
-                            worker=s.get("GOVREPORTS_WORKER_ID") or None)
-        return cls(leases, crawler.stats)
-
-    async def process_request(self, request: Request) -> None:
-        host = urlparse_cached(request).netloc.lower()
-        wait = FIRST_WAIT
-        while (token := self.leases.take(host)) is None:
-            self.stats.inc_value(STAT)
-            await sleep(wait)
-            wait = min(LONGEST_WAIT, wait * 2)
-        request.meta[META] = (host, token)
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        self._give_back(request)
-        return response
-
-    def process_exception(self, request: Request, exception: Exception) -> None:
-        self._give_back(request)
-
-    def _give_back(self, request: Request) -> None:
-        held = request.meta.pop(META, None)
-        if held is not None:
-            try:
-                self.leases.give_back(*held)
-            except Exception as exc:  # noqa: BLE001 - Redis gone: the lease lapses on its own
-                log.warning("host lease %s of %s not given back (%s); it lapses on its own",
-                            held[1], held[0], exc)

@@ -3,10 +3,11 @@
 A weekly crawl mostly meets reports it stored before. The spider asks `KnownReports.known()` for
 the report links of each list page in one query and fetches only the others. Known are reports
 already stored (an https and an http address of one page count as the same report, since a
-host's TLS may come and go: govreports.fetching) and report URLs whose fetch recently failed for
-good (fetch log: anti-bot answer, robots.txt, 403/404, govreports.fetchlog.is_permanent) within
-GOVREPORTS_FAILED_KNOWN_DAYS: asking again would only meet the same refusal, and such a link on
-page 1 must not make every run page through the whole column.
+host's TLS may come and go: spiders/crawling/httpfallback.py) and report URLs whose fetch
+recently failed for good (fetch log: anti-bot answer, robots.txt, 403/404,
+govreports.fetchlog.is_permanent) within GOVREPORTS_FAILED_KNOWN_DAYS: asking again would only
+meet the same refusal, and such a link on page 1 must not make every run page through the whole
+column.
 
 Lists are newest first, so a page of known reports means the rest are known too, but only if
 the previous walk of that list reached its end. Each list (keyed by the URL of its first page)

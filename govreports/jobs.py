@@ -155,14 +155,12 @@ def _redis_settings(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def _coordinator(settings: list[tuple[str, str]]):
-    from scrapy.settings import Settings
-
-    from govreports.distributed import Coordinator
-    s = Settings()
-    s.setmodule("govreports.settings", priority="project")
-    for k, v in settings:
-        s.set(k, v, priority="cmdline")
-    return Coordinator.from_settings(s, SPIDER)
+    # The only in-process reach into the crawl's Scrapy side: the Redis connection must be made
+    # from the project's settings and `-s` overrides exactly as a worker makes it (scrapy-redis's
+    # rules), and the crawl's adapters are where that lives. Imported here so that the other
+    # commands load without Scrapy.
+    from spiders.crawling.distributed import coordinator_from_project
+    return coordinator_from_project(settings, SPIDER)
 
 
 def cmd_seed(args: argparse.Namespace) -> int:

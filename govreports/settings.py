@@ -28,7 +28,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 # Retries wait RETRY_BACKOFF_BASE * 2**(n-1) s before the n-th one, at most RETRY_BACKOFF_MAX
-# (govreports.fetching.BackoffRetryMiddleware); 5xx, 408, 429 and timeouts are retried, anti-bot
+# (spiders.crawling.retry.BackoffRetryMiddleware); 5xx, 408, 429 and timeouts are retried, anti-bot
 # answers (403, 412, 418, 521) are not.
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
@@ -41,13 +41,13 @@ TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8-sig"
 # `-O reports.csv` (or .json, .jsonl): one flat row per report, the columns of the export's
-# reports.csv, instead of the raw ReportPage the pipelines work on (govreports.feeds).
+# reports.csv, instead of the raw ReportPage the pipelines work on (pipelines.feeds).
 FEED_EXPORTERS = {
-    "csv": "govreports.feeds.ReportCsvItemExporter",
-    "json": "govreports.feeds.ReportJsonItemExporter",
-    "jsonlines": "govreports.feeds.ReportJsonLinesItemExporter",
-    "jsonl": "govreports.feeds.ReportJsonLinesItemExporter",
-    "jl": "govreports.feeds.ReportJsonLinesItemExporter",
+    "csv": "pipelines.feeds.ReportCsvItemExporter",
+    "json": "pipelines.feeds.ReportJsonItemExporter",
+    "jsonlines": "pipelines.feeds.ReportJsonLinesItemExporter",
+    "jsonl": "pipelines.feeds.ReportJsonLinesItemExporter",
+    "jl": "pipelines.feeds.ReportJsonLinesItemExporter",
 }
 LOG_LEVEL = "INFO"
 
@@ -82,20 +82,21 @@ GOVREPORTS_PARSE_PROCESSES = "auto"
 # 127.0.0.1 in their own settings. A redirect off these hosts is dropped and recorded.
 GOVREPORTS_ALLOWED_HOSTS = ["*.gov.cn"]
 
-# Fetching right (govreports.fetching): off-site redirects dropped and recorded, https -> http
-# when a host's TLS fails, retries with backoff.
+# Fetching right (spiders/crawling): off-site redirects dropped and recorded (redirects), https ->
+# http when a host's TLS fails (httpfallback), pages read as the parser reads them (charset),
+# retries with backoff (retry).
 DOWNLOADER_MIDDLEWARES = {
-    "govreports.fetching.OffsiteRedirectMiddleware": 605,
-    "govreports.fetching.OffsiteMetaRefreshMiddleware": 585,
-    "govreports.fetching.LatinCharsetMiddleware": 588,
+    "spiders.crawling.redirects.OffsiteRedirectMiddleware": 605,
+    "spiders.crawling.redirects.OffsiteMetaRefreshMiddleware": 585,
+    "spiders.crawling.charset.LatinCharsetMiddleware": 588,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "govreports.fetching.BackoffRetryMiddleware": 550,
-    "govreports.fetching.HttpFallbackMiddleware": 560,
+    "spiders.crawling.retry.BackoffRetryMiddleware": 550,
+    "spiders.crawling.httpfallback.HttpFallbackMiddleware": 560,
 }
 GOVREPORTS_HTTP_FALLBACK = True
 # Anti-bot answers, off-site redirects, failures and fallbacks: a fetch_log row each, stats and a
-# close summary per portal (govreports.fetchlog).
-EXTENSIONS = {"govreports.fetchlog.FetchLog": 500}
+# close summary per portal (spiders.crawling.fetchlog over govreports.fetchlog).
+EXTENSIONS = {"spiders.crawling.fetchlog.FetchLog": 500}
 # Skip report pages already stored and stop paging a column at a page with nothing new, once a
 # walk of that column reached its end (govreports.incremental); `-a refresh=1` asks again for every
 # stored report with its ETag / Last-Modified (a 304 costs no parse), `-a refresh=full` fetches
@@ -108,7 +109,7 @@ GOVREPORTS_FAILED_KNOWN_DAYS = 30
 # and the tests read them from a subprocess crawl).
 GOVREPORTS_STATS_FILE = None
 
-# --- monitoring (govreports.monitor) -------------------------------------------------------------
+# --- monitoring (govreports.monitor; spiders.crawling.summary and .progress) --------------------
 # Per-portal summary of every crawl, JSON; also read back as "the previous crawl" by the next one.
 # `python -m govreports crawl` exits non-zero on its alerts (stored nothing, block rate jump). The
 # environment variable of the same name replaces this default (the test suite points it away).
@@ -123,7 +124,7 @@ GOVREPORTS_SUMMARY_LOG_PORTALS = 50
 GOVREPORTS_PROGRESS_INTERVAL = 300
 LOGSTATS_INTERVAL = 60.0
 
-# --- distributed mode (govreports.distributed) ---------------------------------------------------
+# --- distributed mode (govreports.distributed; its Scrapy side in spiders/crawling) ---------------
 # Off: one process, Scrapy's scheduler. On (-s GOVREPORTS_DISTRIBUTED=1 or -a distributed=1): the
 # queue and duplicate filter live in Redis at REDIS_URL and workers store into one shared database.
 GOVREPORTS_DISTRIBUTED = False
@@ -152,12 +153,12 @@ GOVREPORTS_RUN_ID = None
 # Added to any ADDONS / EXTENSIONS / SPIDER_MIDDLEWARES set above; each of these is off unless its
 # setting turns it on (NotConfigured).
 # With -s JOBDIR=DIR the queue and the duplicate filter live in DIR/requests.sqlite and survive a
-# kill (govreports.jobqueue.JobdirAddon, after DistributedAddon, which keeps its own scheduler).
-ADDONS = {**globals().get("ADDONS", {}), "govreports.distributed.DistributedAddon": 0,
-          "govreports.jobqueue.JobdirAddon": 10}
+# kill (spiders.crawling.jobdir.JobdirAddon, after DistributedAddon, which keeps its own scheduler).
+ADDONS = {**globals().get("ADDONS", {}), "spiders.crawling.distributed.DistributedAddon": 0,
+          "spiders.crawling.jobdir.JobdirAddon": 10}
 EXTENSIONS = {**globals().get("EXTENSIONS", {}),
-              "govreports.distributed.DistributedWorker": 100,
-              "govreports.monitor.CrawlSummary": 200,
-              "govreports.monitor.Progress": 300}
+              "spiders.crawling.worker.DistributedWorker": 100,
+              "spiders.crawling.summary.CrawlSummary": 200,
+              "spiders.crawling.progress.Progress": 300}
 SPIDER_MIDDLEWARES = {**globals().get("SPIDER_MIDDLEWARES", {}),
-                      "govreports.distributed.DistributedStart": 10}
+                      "spiders.crawling.seeding.DistributedStart": 10}

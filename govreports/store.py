@@ -269,7 +269,8 @@ class FetchLogRow(Base):
     """A fetch that gave no report, one row per event: an anti-bot answer (`blocked`, reason from
     govreports.antibot), a redirect off the allowed hosts (`offsite`), a failure after retries
     (`failed`: http_<status>, the exception's name, robots_txt), or an https address fetched over
-    http because the host's TLS failed (`fallback`). Written by govreports.fetchlog."""
+    http because the host's TLS failed (`fallback`). Written by the FetchLog extension
+    (spiders/crawling/fetchlog.py), read back through govreports.fetchlog."""
     __tablename__ = "fetch_log"
     __table_args__ = (
         CheckConstraint("outcome IN ('blocked', 'offsite', 'failed', 'fallback')", name="outcome"),

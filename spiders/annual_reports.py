@@ -20,14 +20,14 @@ yielded once, as a ReportPage, after its attachments were fetched by chained req
 
 A list's pages are fetched one after another: each list request carries the pages still ahead
 (`ahead`) and those already seen (`seen`), so a crawl run resumed from a JOBDIR goes on where it
-stopped (govreports.jobqueue), and an incremental run (govreports.incremental) skips reports
+stopped (spiders/crawling/jobdir.py), and an incremental run (govreports.incremental) skips reports
 already stored and stops a column at the first page that holds only those, if the previous walk
 of that column reached its end. `-a refresh=1` asks for stored reports again with HTTP
 conditional requests: a 304 answer is counted (govreports/not_modified) and moves the report's
 last_seen, nothing else; `-a refresh=full` fetches them again unconditionally, the only way to
 see an attachment replaced under the same URL behind an unchanged page. Anti-bot answers,
 failures after retries and off-site redirects are recorded per URL in the fetch log
-(govreports.fetchlog), never stored as reports. Callbacks are spider methods and cb_kwargs
+(govreports.fetchlog, spiders/crawling/fetchlog.py), never stored as reports. Callbacks are spider methods and cb_kwargs
 plain data, so every request pickles.
 """
 from __future__ import annotations
@@ -44,13 +44,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from govreports.antibot import BLOCKING_STATUSES, REASONS, blocked_reason
 from govreports.config import database_url
-from govreports.fetching import OffsiteRedirect
-from govreports.fetchlog import META_PORTAL, META_ROLE, portal_stat, report_fetch
+from govreports.fetchlog import portal_stat
 from govreports.incremental import KnownReports
 from govreports.items import Attachment, ReportPage, kept_headers, utc_now, with_listing_header
 from govreports.links import (DEFAULT_ALLOWED_HOSTS, HostPolicy, Link, ReportLink, host_of,
                               parse_host_list)
 from govreports.registry import PLATFORMS, Portal, RegistryError, load_registry
+from spiders.crawling.fetchlog import META_PORTAL, META_ROLE, report_fetch
+from spiders.crawling.redirects import OffsiteRedirect
 from spiders.platforms import PlatformAdapter, adapter_for, detect
 
 AUTO = "auto"
@@ -381,7 +382,7 @@ class AnnualReportsSpider(scrapy.Spider):
         """A request that ended in an error after its retries, in the fetch log."""
         exc, request = failure.value, failure.request
         if isinstance(exc, OffsiteRedirect):
-            return  # recorded where it was dropped (govreports.fetching)
+            return  # recorded where it was dropped (spiders.crawling.redirects)
         if isinstance(exc, HttpError):
             status = exc.response.status
             report_fetch(self.crawler, request, "failed", f"http_{status}", status=status,

@@ -27,10 +27,10 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, text
 
-from govreports.distributed import (Coordinator, DistributedAddon, WorkerIdInUse,
-                                    check_shared_database)
+from govreports.distributed import Coordinator, WorkerIdInUse, check_shared_database
 from govreports.mockfleet import FleetPortal, build_fleet, registry_csv
 from spiders.annual_reports import AnnualReportsSpider
+from spiders.crawling.distributed import DistributedAddon
 from tests.databases import pg_schema
 from tests.portal_fixtures import FAST, ROOT
 
@@ -247,10 +247,10 @@ def test_the_setting_switches_the_scheduler_and_sqlite_is_refused(monkeypatch):
     crawler = get_crawler(AnnualReportsSpider, dict(
         base, GOVREPORTS_DISTRIBUTED=True,
         GOVREPORTS_DATABASE_URL="postgresql+psycopg://u@db.example/govreports"))
-    assert crawler.settings["SCHEDULER"] == "govreports.distributed.DistributedScheduler"
+    assert crawler.settings["SCHEDULER"] == "spiders.crawling.redis_scheduler.DistributedScheduler"
     assert crawler.settings.getbool("SCHEDULER_PERSIST")
     # The host-lease middleware, last before the download, in distributed mode only.
-    from govreports.hostleases import HostLeaseMiddleware
+    from spiders.crawling.hostleases import HostLeaseMiddleware
     mws = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
     assert mws[HostLeaseMiddleware] == max(v for v in mws.values() if v is not None)
     off = get_crawler(AnnualReportsSpider, dict(base))

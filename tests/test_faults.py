@@ -7,7 +7,7 @@ by the real spider through the real pipelines into a real database:
   is stored exactly once and right, every fetch that failed is in the fetch log (fetch_log) with
   its reason, retries stay bounded, and the crawl ends normally;
 - a crawl killed with SIGKILL halfway and resumed from its JOBDIR ends with the rows of a crawl
-  that was never stopped (govreports.jobqueue), and so does one killed without a JOBDIR and
+  that was never stopped (spiders/crawling/jobdir.py), and so does one killed without a JOBDIR and
   followed by a fresh run, which walks every list the killed run had begun to its end
   (govreports.incremental);
 - a database that goes away halfway (its role loses the right to log in and its connections are
@@ -344,7 +344,7 @@ def _journal(jobdir: Path, in_progress: set):
     from scrapy import Spider
     from scrapy.utils.test import get_crawler
 
-    from govreports.jobqueue import JournalScheduler
+    from spiders.crawling.jobdir import JournalScheduler
     crawler = get_crawler(Spider, {"JOBDIR": str(jobdir)})
     crawler.engine = SimpleNamespace(_slot=SimpleNamespace(inprogress=in_progress, nextcall=None))
     crawler.spider = Spider("journal")
@@ -388,11 +388,11 @@ def test_the_journal_keeps_taken_requests_until_the_engine_is_done_with_them(tmp
 def test_jobdir_crawls_use_the_journal_and_distributed_ones_keep_their_scheduler():
     from scrapy.settings import Settings
 
-    from govreports.jobqueue import JobdirAddon
+    from spiders.crawling.jobdir import JobdirAddon
     for jobdir, chosen, expected in ((None, None, None),
-                                     ("job", None, "govreports.jobqueue.JournalScheduler"),
-                                     ("job", "govreports.distributed.DistributedScheduler",
-                                      "govreports.distributed.DistributedScheduler")):
+                                     ("job", None, "spiders.crawling.jobdir.JournalScheduler"),
+                                     ("job", "spiders.crawling.redis_scheduler.DistributedScheduler",
+                                      "spiders.crawling.redis_scheduler.DistributedScheduler")):
         settings = Settings({"JOBDIR": jobdir})
         if chosen:
             settings.set("SCHEDULER", chosen, priority="addon")

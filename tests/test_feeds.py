@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from govreports.export import REPORT_COLUMNS, export_csv
-from govreports.feeds import ReportCsvItemExporter, ReportJsonLinesItemExporter
+from pipelines.feeds import ReportCsvItemExporter, ReportJsonLinesItemExporter
 from tests.fixture_pages import FIXTURES
 from tests.portal_fixtures import FAST, ROOT
 from tests.test_store import make_page, make_result

@@ -17,16 +17,17 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from govreports.antibot import blocked_reason
-from govreports.fetching import (BackoffRetryMiddleware, HttpFallbackMiddleware,
-                                 OffsiteMetaRefreshMiddleware, OffsiteRedirect,
-                                 OffsiteRedirectMiddleware, tls_failed)
-from govreports.fetchlog import FetchLog, fetch_problem, report_fetch
 from govreports.incremental import KnownReports
 from govreports.items import ReportPage, listing_header, with_listing_header
 from govreports.mockportal import Answer, Hit
 from govreports.parse import parse_page
 from govreports.store import Store
 from spiders.annual_reports import AnnualReportsSpider
+from spiders.crawling.fetchlog import FetchLog, fetch_problem, report_fetch
+from spiders.crawling.httpfallback import HttpFallbackMiddleware, tls_failed
+from spiders.crawling.redirects import (OffsiteMetaRefreshMiddleware, OffsiteRedirect,
+                                        OffsiteRedirectMiddleware)
+from spiders.crawling.retry import BackoffRetryMiddleware
 from tests import platform_sites as ps
 from tests.fixture_pages import FIXTURES
 
@@ -141,12 +142,12 @@ def test_the_project_replaces_scrapys_retry_middleware():
     from scrapy.utils.project import get_project_settings
     mws = get_project_settings().getdict("DOWNLOADER_MIDDLEWARES")
     assert mws["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
-    assert mws["govreports.fetching.BackoffRetryMiddleware"] == 550
+    assert mws["spiders.crawling.retry.BackoffRetryMiddleware"] == 550
     # Order matters: the fallback sees a TLS failure before the retries, the 3xx check sees the
     # answer before RedirectMiddleware (600), the meta refresh check after decompression (590).
-    assert mws["govreports.fetching.HttpFallbackMiddleware"] > 550
-    assert mws["govreports.fetching.OffsiteRedirectMiddleware"] > 600
-    assert 580 < mws["govreports.fetching.OffsiteMetaRefreshMiddleware"] < 590
+    assert mws["spiders.crawling.httpfallback.HttpFallbackMiddleware"] > 550
+    assert mws["spiders.crawling.redirects.OffsiteRedirectMiddleware"] > 600
+    assert 580 < mws["spiders.crawling.redirects.OffsiteMetaRefreshMiddleware"] < 590
 
 
 # --- the list's header in the parse ------------------------------------------------------------

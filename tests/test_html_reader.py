@@ -207,7 +207,7 @@ def test_decode_doubts_a_latin1_header_only_over_bytes_that_are_not_ascii(body, 
 def test_the_spider_reads_a_latin1_page_as_the_parser_does():
     from scrapy.http import HtmlResponse, Request, Response
 
-    from govreports.fetching import LatinCharsetMiddleware
+    from spiders.crawling.charset import LatinCharsetMiddleware
     mw, req = LatinCharsetMiddleware(), Request("http://www.x.gov.cn/nb/")
     body = '<a href="t1.html">平潭综合实验区2021年度政府信息公开工作年度报告</a>'.encode()
     fixed = mw.process_response(req, HtmlResponse(req.url, body=body, headers={

@@ -176,7 +176,7 @@ def test_refresh_1_requests_carry_the_validators_and_pickle_refresh_full_ones_do
     assert set(AnnualReportsSpider.handle_httpstatus_list) <= allowed
     assert not any(fresh.headers.get(h) for h in CONDITIONAL)
     assert "handle_httpstatus_list" not in fresh.meta
-    # A JOBDIR queue stores requests pickled (govreports.jobqueue): the validators survive.
+    # A JOBDIR queue stores requests pickled (spiders/crawling/jobdir.py): the validators survive.
     again = request_from_dict(pickle.loads(pickle.dumps(conditional.to_dict(spider=spider),
                                                         protocol=4)), spider=spider)
     assert again.headers.get("If-None-Match") == b'"e2021"'

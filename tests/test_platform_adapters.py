@@ -14,11 +14,11 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.request import request_from_dict
 from scrapy.utils.test import get_crawler
 
-from govreports.fetchlog import fetch_problem
 from govreports.links import ReportLink
 from govreports.mockportal import Hit
 from govreports.registry import Portal
 from spiders.annual_reports import AnnualReportsSpider
+from spiders.crawling.fetchlog import fetch_problem
 from spiders.platforms import Page, adapter_for, detect
 from spiders.platforms.generic import GenericV1
 from spiders.platforms.gkmlpt import GkmlptV1, annual_categories, article_header, site_config

@@ -8,16 +8,16 @@ again. Committing each push and pop (queuelib's SQLite queues) is not enough eit
 taken by the engine and not yet done when the process dies is gone from the queue, and its
 fingerprint still says "done".
 
-JournalScheduler (JOBDIR/requests.sqlite, used whenever JOBDIR is set and the crawl is not
-distributed; JobdirAddon installs it) keeps one invariant through any crash, power loss
-included: every fingerprint in `seen` belongs to a request that is still in `queue` or whose
-work is done.
+JournalScheduler (JOBDIR/requests.sqlite, kept by govreports.requestjournal, used whenever
+JOBDIR is set and the crawl is not distributed; JobdirAddon installs it) keeps one invariant
+through any crash, power loss included: every fingerprint in `seen` belongs to a request that is
+still in `queue` or whose work is done.
 
 - A request is queued and its fingerprint recorded in one transaction.
 - Taking a request leaves its row in place. The row goes only when Scrapy's engine is done with
   the request (its callbacks ran, the requests they made are queued, their items went through
   the pipelines and were stored), which the scheduler learns from the engine's in-progress set
-  (govreports.distributed.EngineView) the next time the engine asks for a request.
+  (spiders.crawling.engine.EngineView) the next time the engine asks for a request.
 - On opening, every row is queued again: what a crashed run had taken and not finished is done
   once more (the store keeps one row for a page fetched twice). A run that stops in an orderly
   way (Ctrl-C, CLOSESPIDER_*) also leaves its unfinished rows for the next one.
@@ -36,7 +36,6 @@ from __future__ import annotations
 import heapq
 import logging
 import pickle
-import sqlite3
 from pathlib import Path
 from typing import Any, Optional
 
@@ -45,14 +44,10 @@ from scrapy.http import Request
 from scrapy.utils.job import job_dir
 from scrapy.utils.request import request_from_dict
 
-log = logging.getLogger(__name__)
+from govreports.requestjournal import FILENAME, RequestJournal
+from spiders.crawling.engine import EngineView
 
-FILENAME = "requests.sqlite"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, priority INTEGER NOT NULL,
-                                  start INTEGER NOT NULL, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS seen (fp BLOB PRIMARY KEY) WITHOUT ROWID;
-"""
+log = logging.getLogger(__name__)
 
 
 def _order(row_id: int, priority: int, start: bool) -> tuple[int, int, int]:
@@ -65,7 +60,7 @@ class JournalScheduler(BaseScheduler):
         self.stats = crawler.stats
         self.path = path
         self.debug = crawler.settings.getbool("DUPEFILTER_DEBUG")
-        self.db: Optional[sqlite3.Connection] = None
+        self.db: Optional[RequestJournal] = None
         self.seen: set[bytes] = set()
         # Queued rows not handed out in this run: (order key, row id).
         self._heap: list[tuple[tuple[int, int, int], int]] = []
@@ -87,17 +82,11 @@ class JournalScheduler(BaseScheduler):
     # --- lifecycle ---------------------------------------------------------------------------
 
     def open(self, spider: Any) -> None:
-        from govreports.distributed import EngineView
         self.spider = spider
         self._engine = EngineView(self.crawler.engine)
-        # Autocommit off by hand: each write below is one explicit transaction.
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self.seen = {fp for (fp,) in self.db.execute("SELECT fp FROM seen")}
-        self._heap = [(_order(i, p, bool(s)), i)
-                      for i, p, s in self.db.execute("SELECT id, priority, start FROM queue")]
+        self.db = RequestJournal(self.path)
+        self.seen = self.db.seen()
+        self._heap = [(_order(i, p, s), i) for i, p, s in self.db.queued()]
         heapq.heapify(self._heap)
         if self._heap:
             log.info("Resuming crawl from %s (%d requests scheduled, those a stopped run had "
@@ -111,9 +100,8 @@ class JournalScheduler(BaseScheduler):
             # Nothing is in flight after a finished crawl: everything taken is done.
             self._ack(list(self._taken.values()))
             self._taken.clear()
-            left = self.db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
-            if not left:
-                self._write("DELETE FROM seen")
+            if not self.db.left():
+                self.db.forget_seen()
                 log.info("crawl finished: %s cleared, the next run with this JOBDIR starts "
                          "afresh", self.path)
         else:
@@ -152,16 +140,7 @@ class JournalScheduler(BaseScheduler):
             self.stats.inc_value("scheduler/enqueued")
             return True
         assert self.db is not None
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            row_id = self.db.execute("INSERT INTO queue (priority, start, data) VALUES (?, ?, ?)",
-                                     (request.priority, int(start), data)).lastrowid
-            if fp is not None:
-                self.db.execute("INSERT OR IGNORE INTO seen (fp) VALUES (?)", (fp,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        row_id = self.db.add(request.priority, start, data, fp)
         if fp is not None:
             self.seen.add(fp)
         heapq.heappush(self._heap, (_order(row_id, request.priority, start), row_id))
@@ -179,11 +158,11 @@ class JournalScheduler(BaseScheduler):
         while self._heap:
             _, row_id = heapq.heappop(self._heap)
             assert self.db is not None
-            row = self.db.execute("SELECT data FROM queue WHERE id = ?", (row_id,)).fetchone()
-            if row is None:
+            data = self.db.data(row_id)
+            if data is None:
                 continue
             try:
-                request = request_from_dict(pickle.loads(row[0]), spider=self.spider)
+                request = request_from_dict(pickle.loads(data), spider=self.spider)
             except Exception:  # noqa: BLE001 - a request this code cannot rebuild is dropped
                 log.exception("dropping queued request %d of %s: it cannot be rebuilt (made by "
                               "other code?)", row_id, self.path)
@@ -215,19 +194,7 @@ class JournalScheduler(BaseScheduler):
     def _ack(self, row_ids: list[int]) -> None:
         if not row_ids or self.db is None:
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.executemany("DELETE FROM queue WHERE id = ?", [(i,) for i in row_ids])
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-
-    def _write(self, sql: str) -> None:
-        assert self.db is not None
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute(sql)
-        self.db.execute("COMMIT")
+        self.db.ack(row_ids)
 
     def _log_dupe(self, request: Request) -> None:
         self.stats.inc_value("dupefilter/filtered")
@@ -256,4 +223,4 @@ class JobdirAddon:
     def update_settings(self, settings: Any) -> None:
         if not settings.get("JOBDIR") or settings.getpriority("SCHEDULER") > 0:
             return
-        settings.set("SCHEDULER", "govreports.jobqueue.JournalScheduler", priority="addon")
+        settings.set("SCHEDULER", "spiders.crawling.jobdir.JournalScheduler", priority="addon")
