@@ -9,8 +9,11 @@ report. Politeness is off for both crawls alike: no delay, no AutoThrottle, and,
 portal shares the one host 127.0.0.1, 16 requests in flight on it (a national crawl has 16 hosts
 with one each). robots.txt is obeyed by both.
 
-Each crawl runs in a subprocess of its own (a clean heap, so its RSS is its own). Printed: pages/s
-of both crawls (responses received per second of crawl) and their ratio (target: at least 0.5);
+Each crawl runs in a subprocess of its own (a clean heap, so its RSS is its own). The bare crawl
+runs before and after the real one and its rate is their mean (`--bare-runs 1`: before only):
+this machine's speed drifts by a third over minutes, and one bare crawl beside one real crawl
+made the ratio drift with it. Printed: pages/s of both crawls (responses received per second of
+crawl) and their ratio (target: at least 0.5);
 the CPU-seconds of each crawl's process by thread, of the parse workers and of the server, and
 from them the ratio the machine's cores would allow at best (the bare crawl's seconds x cores /
 the real crawl's CPU-seconds); the RSS when the real crawl had received 2k, 10k and 20k pages
@@ -248,6 +251,16 @@ def crawl(kind: str, tmp: Path, profile: bool, timeout: float, parse_processes: 
     return data
 
 
+def average_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The bare crawl as the mean of its runs (the same pages each time): seconds and
+    CPU-seconds, and pages/s from the mean seconds; the last run's memory marks."""
+    out = dict(runs[-1])
+    for key in ("seconds", "cpu_s", "server_cpu_s"):
+        out[key] = round(sum(r[key] for r in runs) / len(runs), 2)
+    out["pages_per_s"] = round(out["pages"] / out["seconds"], 1)
+    return out
+
+
 def stored_counts(db: Path) -> dict[str, int]:
     import sqlite3
     with sqlite3.connect(db) as con:
@@ -266,6 +279,9 @@ def main() -> None:
     ap.add_argument("--stages", choices=tuple(STAGES), default="all",
                     help="what the real crawl's items go through: all (parse and store, the "
                          "benchmark), parse (no store) or fetch (no pipelines): what each costs")
+    ap.add_argument("--bare-runs", type=int, choices=(1, 2), default=2,
+                    help="bare crawls: one before the real crawl and, with 2, one after it, "
+                         "averaged (the machine's speed drifts over minutes)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds, per crawl")
     ap.add_argument("--worker", choices=("real", "bare"), help=argparse.SUPPRESS)
@@ -286,14 +302,23 @@ def main() -> None:
             (tmp / "urls.txt").write_text("\n".join(urls[1:]) + "\n", encoding="utf-8")
             print(f"{plan.portals} portals x {plan.reports} reports: {len(urls)} pages at "
                   f"{portal.base}", flush=True)
-            server_cpu = process_cpu_s(portal.proc.pid)
-            bare = crawl("bare", tmp, False, args.timeout)
-            bare["server_cpu_s"] = round(process_cpu_s(portal.proc.pid) - server_cpu, 1)
-            print(f"bare spider: {bare['pages']} pages in {bare['seconds']} s, "
-                  f"{bare['pages_per_s']} pages/s", flush=True)
+            def bare_run() -> dict[str, Any]:
+                server_cpu = process_cpu_s(portal.proc.pid)
+                run = crawl("bare", tmp, False, args.timeout)
+                run["server_cpu_s"] = round(process_cpu_s(portal.proc.pid) - server_cpu, 1)
+                print(f"bare spider: {run['pages']} pages in {run['seconds']} s, "
+                      f"{run['pages_per_s']} pages/s", flush=True)
+                return run
+
+            bare_runs = [bare_run()]
             server_cpu = process_cpu_s(portal.proc.pid)
             real = crawl("real", tmp, args.profile, args.timeout, args.parse_processes, args.stages)
             real["server_cpu_s"] = round(process_cpu_s(portal.proc.pid) - server_cpu, 1)
+            if args.bare_runs > 1:
+                # The machine's speed drifts over minutes: a bare crawl after the real one as well
+                # as before, averaged, is the bare rate at the real crawl's time.
+                bare_runs.append(bare_run())
+            bare = average_runs(bare_runs)
             print(f"real spider: {real['pages']} pages in {real['seconds']} s, "
                   f"{real['pages_per_s']} pages/s; CPU s: crawl process {real['cpu_s']} "
                   f"(by thread: {real['threads_cpu_s']}), parse workers {real['workers_cpu_s']} "
@@ -301,7 +326,9 @@ def main() -> None:
                   f"(bare: {bare['server_cpu_s']})", flush=True)
         counts = stored_counts(tmp / "bench.sqlite") if args.stages == "all" else {}
         ratio = round(real["pages_per_s"] / bare["pages_per_s"], 3)
-        print(f"ratio real/bare: {ratio} (target >= {TARGET_RATIO})")
+        print(f"ratio real/bare: {ratio} (target >= {TARGET_RATIO}; bare pages/s "
+              f"{' and '.join(str(r['pages_per_s']) for r in bare_runs)} before and after, "
+              f"mean {bare['pages_per_s']})")
         # However well the work were spread, the real crawl needs its CPU-seconds over the cores
         # it has: the ratio it could reach on this machine at the cost each step has now.
         from pipelines.parse import usable_cores
@@ -325,6 +352,7 @@ def main() -> None:
             "parse_processes": args.parse_processes, "stages": args.stages,
             "pages_planned": len(urls), "bare_pages": bare["pages"], "real_pages": real["pages"],
             "bare_pages_per_s": bare["pages_per_s"], "real_pages_per_s": real["pages_per_s"],
+            "bare_pages_per_s_runs": [r["pages_per_s"] for r in bare_runs],
             "bare_cpu_s": bare["cpu_s"], "real_cpu_s": real["cpu_s"], "workers_cpu_s": real["workers_cpu_s"],
             "ratio": ratio, "target_ratio": TARGET_RATIO, "cores": cores, "ceiling_ratio": ceiling,
             "reports_stored": counts.get("reports"), "cells_stored": counts.get("cells"),
