@@ -292,3 +292,24 @@ def test_a_parse_worker_packs_the_bodies_for_the_store(tmp_path):
     with Store(f"sqlite:///{tmp_path}/p.sqlite") as store:
         assert store.save(item, item.result) == "new"
         assert store.raw_body(item.url) == item.body
+
+
+def test_results_pickled_as_the_parse_workers_send_them_come_back_whole():
+    import pickle
+    from dataclasses import fields
+    from decimal import Decimal
+
+    from govreports.model import Check
+    from govreports.parse import parse_page
+    from tests.fixture_pages import load_page
+
+    result = parse_page(load_page("guixi-2019-annual-report.txt"))
+    assert result.cells and result.checks
+    assert pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)) == result
+    # Every field, none left at its default, survives Cell's and Check's own pickling.
+    cell = Cell("requests", "new", "total", Decimal("1.50"), "1.50", True, "text")
+    check = Check("k", "fail", 1, Decimal("2.5"), "why")
+    for obj in (cell, check):
+        again = pickle.loads(pickle.dumps(obj))
+        assert [getattr(again, f.name) for f in fields(obj)] == [getattr(obj, f.name) for f in fields(obj)]
+        assert type(again.__dict__) is dict and again == obj
