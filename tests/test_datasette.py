@@ -134,6 +134,26 @@ def test_canned_queries_run_and_give_the_reports_figures(db, metadata):
         assert [r["report_year"] for r in results["appeals_by_year"]] == [2019, 2021]
 
 
+def test_copies_that_disagree_are_a_canned_query(tmp_path, metadata):
+    from govreports.items import Attachment
+    page = load_page("pingtan-2021.html")
+    page.portal_code = "350128"
+    # The page's own report attached again, one figure changed (63 -> 68).
+    assert page.body.count(b">63<") == 1
+    page.attachments = [Attachment(url="http://www.pingtan.gov.cn/u/copy.html", headers=page.headers,
+                                   body=page.body.replace(b">63<", b">68<"))]
+    path = tmp_path / "govreports.sqlite"
+    with Store(f"sqlite:///{path}") as store:
+        store.save(page, parse_page(page))
+        alone = load_page("guixi-2019-annual-report.txt")
+        store.save(alone, parse_page(alone))
+    with sqlite3.connect(path) as con:
+        rows = _run(con, metadata["databases"]["govreports"]["queries"]["copies_disagree"]["sql"])
+    assert [(r["issuer"], r["report_year"], r["code"]) for r in rows] == [
+        ("平潭县人民政府", 2021, "attachment_disagrees")]
+    assert "63 stored, 68 in the attachment" in json.loads(rows[0]["raw"])[0]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

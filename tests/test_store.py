@@ -141,12 +141,12 @@ def test_a_failure_mid_save_leaves_nothing_written(store, monkeypatch):
     def boom(*a, **kw):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store_module, "_check_rows", boom)
+    monkeypatch.setattr(store_module, "_check_values", boom)
     statements = _record_inserts(store)
     bulk = []
     real_bulk_insert = store_module.bulk_insert
     monkeypatch.setattr(store_module, "bulk_insert",
-                        lambda s, model, rows: bulk.append(model.__tablename__) or real_bulk_insert(s, model, rows))
+                        lambda s, model, *rows: bulk.append(model.__tablename__) or real_bulk_insert(s, model, *rows))
     with pytest.raises(RuntimeError, match="disk full"):
         store.save(make_page(), make_result())
     # The failure came after the report, version, raw page and cells were written ...
