@@ -56,7 +56,9 @@ WARNING_CODES: dict[str, tuple[str, str]] = {
     "attachment_disagrees": ("read_with_care", "The report's figures are published twice (the "
                              "page and an attachment, or two attachments) and the copy named "
                              "gives other values for some cells; raw lists them, stored value "
-                             "first. Only the copy named as stored is in the cells."),
+                             "first. Only the copy named as stored is in the cells. Either the "
+                             "publisher's copies differ or one was misread (a PDF's tables most "
+                             "often): look at both files before using these cells."),
     "attachment_cells_unused": ("cells_left_out", "An attachment has table cells that the copy "
                                 "stored lacks (another table, or another report attached to the "
                                 "same page); raw lists them. They are not stored."),
