@@ -14,7 +14,7 @@ from govreports.export import (NUMERIC_COLUMNS, REPORT_COLUMNS, format_value, ne
                                report_summary)
 from govreports.items import ReportPage
 from govreports.model import Header
-from govreports.store import sha256_hex
+from govreports.packing import sha256_hex
 
 
 def report_row(page: ReportPage) -> dict[str, Any]:

@@ -89,5 +89,5 @@ class ReportPage:
     # Filled by the pipelines (govreports.parse steps); not stored as such.
     document: Any = None
     result: Optional[ParseResult] = None
-    # The bodies' digests and zlib bytes (govreports.store.pack), when a parse worker made them.
+    # The bodies' digests and zlib bytes (govreports.packing.pack), when a parse worker made them.
     packed: Any = None

@@ -27,8 +27,8 @@ conditional requests: a 304 answer is counted (govreports/not_modified) and move
 last_seen, nothing else; `-a refresh=full` fetches them again unconditionally, the only way to
 see an attachment replaced under the same URL behind an unchanged page. Anti-bot answers,
 failures after retries and off-site redirects are recorded per URL in the fetch log
-(govreports.fetchlog, spiders/crawling/fetchlog.py), never stored as reports. Callbacks are spider methods and cb_kwargs
-plain data, so every request pickles.
+(govreports.fetchlog, spiders/crawling/fetchlog.py), never stored as reports. Callbacks are
+spider methods and cb_kwargs plain data, so every request pickles.
 """
 from __future__ import annotations
 
