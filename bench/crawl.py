@@ -13,12 +13,12 @@ Each crawl runs in a subprocess of its own (a clean heap, so its RSS is its own)
 runs before and after the real one and its rate is their mean (`--bare-runs 1`: before only):
 this machine's speed drifts by a third over minutes, and one bare crawl beside one real crawl
 made the ratio drift with it. Printed: pages/s of both crawls (responses received per second of
-crawl) and their ratio (target: at least 0.5);
-the CPU-seconds of each crawl's process by thread, of the parse workers and of the server, and
-from them the ratio the machine's cores would allow at best (the bare crawl's seconds x cores /
-the real crawl's CPU-seconds); the RSS when the real crawl had received 2k, 10k and 20k pages
-(it must not grow with the pages crawled) and where the real crawl spent its time (cProfile of
-the whole crawl process, top functions, with `--profile`). Then one line of JSON.
+crawl) and their ratio (target: at least 0.5); the CPU-seconds of each crawl's process by
+thread, of the parse workers and of the server, and from them the ratio the machine's cores
+would allow at best (the bare crawl's seconds x cores / the real crawl's CPU-seconds); the RSS
+when the real crawl had received 2k, 10k and 20k pages (it must not grow with the pages crawled)
+and where the real crawl spent its time (cProfile of the whole crawl process, top functions,
+with `--profile`). Then one line of JSON.
 
     python bench/crawl.py [--portals 1500] [--reports 10] [--profile]
 
@@ -255,9 +255,10 @@ def average_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The bare crawl as the mean of its runs (the same pages each time): seconds and
     CPU-seconds, and pages/s from the mean seconds; the last run's memory marks."""
     out = dict(runs[-1])
+    seconds = sum(r["seconds"] for r in runs) / len(runs)
+    out["pages_per_s"] = round(out["pages"] / seconds, 1)  # before rounding the seconds
     for key in ("seconds", "cpu_s", "server_cpu_s"):
         out[key] = round(sum(r[key] for r in runs) / len(runs), 2)
-    out["pages_per_s"] = round(out["pages"] / out["seconds"], 1)
     return out
 
 
@@ -326,9 +327,10 @@ def main() -> None:
                   f"(bare: {bare['server_cpu_s']})", flush=True)
         counts = stored_counts(tmp / "bench.sqlite") if args.stages == "all" else {}
         ratio = round(real["pages_per_s"] / bare["pages_per_s"], 3)
+        runs = " and ".join(str(r["pages_per_s"]) for r in bare_runs)
         print(f"ratio real/bare: {ratio} (target >= {TARGET_RATIO}; bare pages/s "
-              f"{' and '.join(str(r['pages_per_s']) for r in bare_runs)} before and after, "
-              f"mean {bare['pages_per_s']})")
+              + (f"{runs} before and after, mean {bare['pages_per_s']})" if len(bare_runs) > 1
+                 else f"{runs}, before only)"))
         # However well the work were spread, the real crawl needs its CPU-seconds over the cores
         # it has: the ratio it could reach on this machine at the cost each step has now.
         from pipelines.parse import usable_cores
